@@ -1,0 +1,127 @@
+import type { DType, TypedArray } from '../dtype.js';
+import { BackendError } from '../errors.js';
+import type { BinaryOp, UnaryOp } from '../ops/elementwise.js';
+import type { Shape } from '../shape.js';
+
+/** An opaque device buffer: a typed array on the CPU, a GPUBuffer on WebGPU. */
+export type Buf = unknown;
+
+/** A strided window onto a buffer; how kernels see broadcasts, transposes and slices without copies. */
+export interface View {
+  buf: Buf;
+  shape: Shape;
+  strides: readonly number[];
+  offset: number;
+}
+
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
+export type ArgReduceOp = 'argmax' | 'argmin';
+export type RandomDist = 'uniform' | 'normal';
+
+/** Sizes of a batched matmul on contiguous row-major operands; a batch stride of 0 broadcasts. */
+export interface MatmulDims {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  aBatchStride: number;
+  bBatchStride: number;
+}
+
+/** Sizes of an axis-wise kernel, the tensor seen as `[outer, axisSize, inner]`. */
+export interface AxisDims {
+  outer: number;
+  axisSize: number;
+  inner: number;
+}
+
+/**
+ * The narrow interface every backend implements. Kernels know nothing of gradients or dtypes'
+ * semantics beyond storage: the op layer validates inputs and allocates outputs; a kernel only
+ * fills `out`. All sizes are element counts.
+ */
+export interface Backend {
+  readonly name: string;
+  alloc(dtype: DType, size: number): Buf;
+  free(buf: Buf): void;
+  write(buf: Buf, data: TypedArray): void;
+  read(buf: Buf, dtype: DType, size: number): Promise<TypedArray>;
+  /** Synchronous read; backends that cannot (WebGPU) throw a BackendError. */
+  readSync(buf: Buf, dtype: DType, size: number): TypedArray;
+  /** Bytes a buffer holds (for `memory()`). */
+  bytes(buf: Buf): number;
+
+  fill(out: Buf, dtype: DType, size: number, value: number): void;
+  unary(op: UnaryOp, x: Buf, out: Buf, dtype: DType, size: number): void;
+  /** `out = a op b` over `shape`; `a`/`b` are broadcast views, `dtype` is the inputs' dtype. */
+  binary(op: BinaryOp, a: View, b: View, out: Buf, dtype: DType, shape: Shape): void;
+  where(cond: View, a: View, b: View, out: Buf, dtype: DType, shape: Shape): void;
+  cast(x: Buf, from: DType, out: Buf, to: DType, size: number): void;
+  /** Copies a strided view into another (materializes transposes, slices, broadcasts; writes slices). */
+  copy(src: View, dst: View, dtype: DType): void;
+  /** Reduces each contiguous row of length `inner`: `[outer, inner] → [outer]`. */
+  reduce(op: ReduceOp, x: Buf, out: Buf, dtype: DType, outer: number, inner: number): void;
+  /** Index of the max/min along the middle axis: `[outer, axisSize, inner] → [outer, inner]` (int32). */
+  argReduce(op: ArgReduceOp, x: Buf, out: Buf, dtype: DType, dims: AxisDims): void;
+  /** Inclusive prefix sum along the middle axis, optionally from the end. */
+  cumsum(x: Buf, out: Buf, dtype: DType, dims: AxisDims, reverse: boolean): void;
+  matmul(a: Buf, b: Buf, out: Buf, dtype: DType, dims: MatmulDims): void;
+  /**
+   * `out[o, j, i] = x[o, index[o, j, i], i]` where x is `[outer, axisSize, inner]` and index/out are
+   * `[outer, indexSize, inner]` (torch.gather along the middle axis).
+   */
+  gather(x: Buf, index: Buf, out: Buf, dtype: DType, dims: AxisDims, indexSize: number): void;
+  /** `out[o, index[o, j, i], i] += src[o, j, i]` (out already holds the base values). */
+  scatterAdd(out: Buf, index: Buf, src: Buf, dtype: DType, dims: AxisDims, indexSize: number): void;
+  /** Fills `out` from the counter-based stream `key` starting at `counter`. */
+  random(dist: RandomDist, key: number, counter: number, out: Buf, dtype: DType, size: number): void;
+}
+
+const registry = new Map<string, () => Promise<Backend> | Backend>();
+const instances = new Map<string, Backend>();
+let current: Backend | undefined;
+
+/** Makes a backend available to `setBackend(name)`; `factory` may be async and is called once. */
+export function registerBackend(name: string, factory: () => Promise<Backend> | Backend): void {
+  registry.set(name, factory);
+}
+
+/**
+ * Switches the active backend. Async because WebGPU needs an adapter; fails with a
+ * {@link BackendError} naming what is missing.
+ *
+ * @example
+ * await setBackend('cpu');
+ */
+export async function setBackend(name: string): Promise<void> {
+  current = await loadBackend(name);
+}
+
+async function loadBackend(name: string): Promise<Backend> {
+  const existing = instances.get(name);
+  if (existing) return existing;
+  const factory = registry.get(name);
+  if (!factory) {
+    throw new BackendError(`unknown backend '${name}'; registered: ${[...registry.keys()].join(', ')}`, 'setBackend');
+  }
+  const backend = await factory();
+  instances.set(name, backend);
+  return backend;
+}
+
+/** The name of the active backend (`'cpu'` unless changed with `setBackend`). */
+export function getBackend(): string {
+  return activeBackend().name;
+}
+
+/** @internal The active backend object; the CPU backend is created on first use. */
+export function activeBackend(): Backend {
+  if (!current) {
+    const factory = registry.get('cpu');
+    const cpu = factory?.();
+    if (!cpu || cpu instanceof Promise) throw new BackendError('no synchronous cpu backend registered', 'getBackend');
+    instances.set('cpu', cpu);
+    current = cpu;
+  }
+  return current;
+}

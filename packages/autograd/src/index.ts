@@ -1,0 +1,54 @@
+/**
+ * `@carousel/autograd`: typed tensors, a tape-based reverse-mode autograd, and pluggable backends.
+ *
+ * @packageDocumentation
+ */
+import { registerBackend } from './backends/backend.js';
+import { cpuBackend } from './backends/cpu/index.js';
+
+registerBackend('cpu', () => cpuBackend);
+
+export {
+  type ArgReduceOp,
+  type AxisDims,
+  type Backend,
+  type Buf,
+  getBackend,
+  type MatmulDims,
+  type RandomDist,
+  type ReduceOp,
+  registerBackend,
+  setBackend,
+  type View,
+} from './backends/backend.js';
+export type { DType, FloatDType, NumericDType, Scalar, TypedArray, TypedArrayFor } from './dtype.js';
+export { AnomalyError, BackendError, CarouselError, DisposedError, DTypeError, GradError, ShapeError, ValueError } from './errors.js';
+export { dispose, keep, type MemoryInfo, memory, tidy } from './memory.js';
+export {
+  type BinaryDef,
+  type BinaryKind,
+  type BinaryOp,
+  binaryOps,
+  type DTypeClass,
+  type UnaryDef,
+  type UnaryOp,
+  unaryOps,
+} from './ops/elementwise.js';
+export * from './ops/index.js';
+export { setSeed } from './random.js';
+export type { AxisArg, Shape } from './shape.js';
+export {
+  customGrad,
+  detectAnomaly,
+  type GradOptions,
+  type GradOut,
+  grad,
+  isGradEnabled,
+  noGrad,
+  type TensorArgs,
+  type VJP,
+  valueAndGrad,
+  vjp,
+} from './tape.js';
+export { isTensor, Tensor } from './tensor.js';
+export type { ArrayOf, ElementOf, InferDType, LeafOf, NestedArray, RankOf, TensorContainer } from './types.js';

@@ -1,0 +1,161 @@
+import type { Backend, Buf } from './backends/backend.js';
+import type { DType } from './dtype.js';
+import type { Tensor } from './tensor.js';
+import type { TensorContainer } from './types.js';
+
+/** A device buffer shared by the tensors that view it (a reshape shares its input's storage). */
+export interface Storage {
+  readonly backend: Backend;
+  readonly buf: Buf;
+  readonly dtype: DType;
+  readonly size: number;
+  refs: number;
+}
+
+interface Stats {
+  tensors: number;
+  buffers: number;
+  bytes: Map<string, number>;
+  finalized: number;
+}
+const stats: Stats = { tensors: 0, buffers: 0, bytes: new Map(), finalized: 0 };
+
+/** @internal Counts a new storage. */
+export function trackStorage(s: Storage): void {
+  stats.buffers++;
+  stats.bytes.set(s.backend.name, (stats.bytes.get(s.backend.name) ?? 0) + s.backend.bytes(s.buf));
+}
+
+/** @internal Drops one reference; frees the buffer when none is left. */
+export function releaseStorage(s: Storage): void {
+  if (--s.refs > 0) return;
+  stats.buffers--;
+  stats.bytes.set(s.backend.name, (stats.bytes.get(s.backend.name) ?? 0) - s.backend.bytes(s.buf));
+  s.backend.free(s.buf);
+}
+
+// The safety net: a tensor collected without dispose() still returns its buffer, and is counted.
+const registry = new FinalizationRegistry<Storage>((s) => {
+  stats.finalized++;
+  stats.tensors--;
+  releaseStorage(s);
+});
+
+const scopes: Set<Tensor>[] = [];
+
+/** @internal Called for every new tensor: counts it and puts it in the innermost `tidy` scope. */
+export function trackTensor(t: Tensor, s: Storage): void {
+  stats.tensors++;
+  registry.register(t, s, t);
+  scopes.at(-1)?.add(t);
+}
+
+/** @internal Called once when a tensor is disposed. */
+export function untrackTensor(t: Tensor, s: Storage): void {
+  stats.tensors--;
+  registry.unregister(t);
+  for (const scope of scopes) scope.delete(t);
+  releaseStorage(s);
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it, except the tensors it returns (in any
+ * nesting of arrays and plain objects) and those passed to {@link keep}. Returned tensors move
+ * to the enclosing scope. `fn` must be synchronous.
+ *
+ * @example
+ * const w = randn([3, 3]);
+ * const y = tidy(() => w.matmul(w).relu().sum()); // the intermediates are freed
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  if (result instanceof Promise) {
+    throw new TypeError('tidy: fn returned a Promise; tidy scopes must be synchronous');
+  }
+  const returned = new Set<Tensor>();
+  collectTensors(result, returned);
+  for (const t of scope) if (!returned.has(t)) t.dispose();
+  const parent = scopes.at(-1);
+  if (parent) for (const t of returned) if (scope.has(t)) parent.add(t);
+  return result;
+}
+
+/**
+ * Exempts a tensor from disposal by every enclosing `tidy`. Returns the tensor.
+ *
+ * @example
+ * let kept;
+ * tidy(() => { kept = keep(ones([2])); });
+ */
+export function keep<T extends Tensor>(t: T): T {
+  for (const scope of scopes) scope.delete(t);
+  return t;
+}
+
+/**
+ * Disposes every tensor in `x` (a tensor, or arrays/objects holding tensors) now.
+ *
+ * @example
+ * const t = ones([1000]);
+ * dispose(t);
+ */
+export function dispose(x: TensorContainer): void {
+  const found = new Set<Tensor>();
+  collectTensors(x, found);
+  for (const t of found) t.dispose();
+}
+
+/** Live memory, as {@link memory} reports it. */
+export interface MemoryInfo {
+  /** Tensors alive (created and neither disposed nor collected). */
+  numTensors: number;
+  /** Device buffers alive (views share one). */
+  numBuffers: number;
+  /** Bytes held in device buffers, all backends. */
+  numBytes: number;
+  /** Bytes per backend name. */
+  bytesByBackend: Record<string, number>;
+  /** Tensors freed by the garbage-collection safety net instead of `dispose`/`tidy`: leaks. */
+  numFinalized: number;
+}
+
+/**
+ * Reports live tensors and bytes.
+ *
+ * @example
+ * const before = memory().numTensors;
+ * tidy(() => ones([3]).add(1));
+ * memory().numTensors === before; // true
+ */
+export function memory(): MemoryInfo {
+  const bytesByBackend = Object.fromEntries(stats.bytes);
+  return {
+    numTensors: stats.tensors,
+    numBuffers: stats.buffers,
+    numBytes: [...stats.bytes.values()].reduce((a, b) => a + b, 0),
+    bytesByBackend,
+    numFinalized: stats.finalized,
+  };
+}
+
+function collectTensors(x: unknown, out: Set<Tensor>): void {
+  if (x === null || typeof x !== 'object') return;
+  if (isTensor(x)) {
+    out.add(x);
+    return;
+  }
+  if (Array.isArray(x)) for (const v of x) collectTensors(v, out);
+  else if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collectTensors(v, out);
+}
+
+// Duck-typed to avoid importing the Tensor class here (tensor.ts imports this module).
+const isTensor = (x: object): x is Tensor => (x as { [TENSOR]?: true })[TENSOR] === true;
+/** @internal Brand set on Tensor.prototype. */
+export const TENSOR = Symbol.for('carousel.tensor');

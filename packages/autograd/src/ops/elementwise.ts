@@ -1,0 +1,347 @@
+import { erf, sigmoid } from '../math.js';
+import type { Tensor } from '../tensor.js';
+
+import type { TypedArray } from '../dtype.js';
+
+type Arr = TypedArray;
+
+/** Which dtypes an op accepts: floats only, floats and int32, or bool only. */
+export type DTypeClass = 'float' | 'numeric' | 'bool' | 'any';
+
+/**
+ * One elementwise unary primitive: the CPU loop over contiguous data, the WGSL expression of `x`,
+ * and its one gradient rule, written in Tensor ops so it runs on every backend and can itself be
+ * differentiated. `grad(g, x, y)` gets the upstream gradient, the input and the output.
+ */
+export interface UnaryDef {
+  accepts: DTypeClass;
+  cpu: (x: Arr, y: Arr, n: number) => void;
+  wgsl: string;
+  grad?: (g: Tensor, x: Tensor, y: Tensor) => Tensor | null;
+}
+
+// biome-ignore-start format: one row per op reads as a table
+// Each CPU loop is its own function literal so V8 specialises it: no per-element closure calls.
+export const unaryOps = {
+  neg: {
+    accepts: 'numeric',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = -x[i]!;
+    },
+    wgsl: '-x',
+    grad: (g) => g.neg(),
+  },
+  // d|x| = sign(x) dx (0 at 0, like PyTorch)
+  abs: {
+    accepts: 'numeric',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.abs(x[i]!);
+    },
+    wgsl: 'abs(x)',
+    grad: (g, x) => g.mul(x.sign()),
+  },
+  sign: {
+    accepts: 'numeric',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.sign(x[i]!);
+    },
+    wgsl: 'sign(x)',
+    grad: () => null,
+  },
+  exp: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.exp(x[i]!);
+    },
+    wgsl: 'exp(x)',
+    grad: (g, _x, y) => g.mul(y),
+  },
+  // d expm1(x) = exp(x) = expm1(x) + 1
+  expm1: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.expm1(x[i]!);
+    },
+    wgsl: 'exp(x) - 1.0',
+    grad: (g, _x, y) => g.mul(y.add(1)),
+  },
+  log: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.log(x[i]!);
+    },
+    wgsl: 'log(x)',
+    grad: (g, x) => g.div(x),
+  },
+  log1p: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.log1p(x[i]!);
+    },
+    wgsl: 'log(1.0 + x)',
+    grad: (g, x) => g.div(x.add(1)),
+  },
+  // d √x = dx / (2√x)
+  sqrt: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]!);
+    },
+    wgsl: 'sqrt(x)',
+    grad: (g, _x, y) => g.div(y.mul(2)),
+  },
+  // d x^(-1/2) = -½ x^(-3/2) = -½ y³
+  rsqrt: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = 1 / Math.sqrt(x[i]!);
+    },
+    wgsl: 'inverseSqrt(x)',
+    grad: (g, _x, y) => g.mul(y.mul(y).mul(y)).mul(-0.5),
+  },
+  // d (1/x) = -1/x² = -y²
+  reciprocal: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = 1 / x[i]!;
+    },
+    wgsl: '1.0 / x',
+    grad: (g, _x, y) => g.mul(y.mul(y)).neg(),
+  },
+  sin: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.sin(x[i]!);
+    },
+    wgsl: 'sin(x)',
+    grad: (g, x) => g.mul(x.cos()),
+  },
+  cos: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.cos(x[i]!);
+    },
+    wgsl: 'cos(x)',
+    grad: (g, x) => g.mul(x.sin()).neg(),
+  },
+  // d tanh = 1 - tanh²
+  tanh: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]!);
+    },
+    wgsl: 'tanh(x)',
+    grad: (g, _x, y) => g.mul(y.mul(y).neg().add(1)),
+  },
+  // d σ = σ(1 - σ); a primitive (not 1/(1+e^-x)) for stability and speed in every gate
+  sigmoid: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = sigmoid(x[i]!);
+    },
+    wgsl: 'select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0)',
+    grad: (g, _x, y) => g.mul(y.mul(y.neg().add(1))),
+  },
+  // d erf = 2/√π · exp(-x²)
+  erf: {
+    accepts: 'float',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = erf(x[i]!);
+    },
+    wgsl: 'erf(x)',
+    grad: (g, x) => g.mul(x.mul(x).neg().exp()).mul(1.1283791670955126),
+  },
+  floor: {
+    accepts: 'numeric',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = Math.floor(x[i]!);
+    },
+    wgsl: 'floor(x)',
+    grad: () => null,
+  },
+  logicalNot: {
+    accepts: 'bool',
+    cpu: (x, y, n) => {
+      for (let i = 0; i < n; i++) y[i] = x[i] ? 0 : 1;
+    },
+    wgsl: 'select(1u, 0u, x != 0u)',
+  },
+} satisfies Record<string, UnaryDef>;
+// biome-ignore-end format: one row per op reads as a table
+
+/** The name of an elementwise unary primitive. */
+export type UnaryOp = keyof typeof unaryOps;
+
+/** How a binary op treats dtypes: arithmetic keeps it, comparisons and logic give bool. */
+export type BinaryKind = 'arith' | 'compare' | 'logical';
+
+/**
+ * One elementwise binary primitive. The CPU loop handles one row of a broadcast:
+ * `o[oi+i] = a[ai+i·as] ⊙ b[bi+i·bs]` for `i < n` (strides are 0 on broadcast axes).
+ * `grad(g, a, b, y)` returns the gradient for each input at the output's shape; the tape sums
+ * broadcast axes away, once, for every op.
+ */
+export interface BinaryDef {
+  kind: BinaryKind;
+  accepts: DTypeClass;
+  cpu: (a: Arr, ai: number, as: number, b: Arr, bi: number, bs: number, o: Arr, oi: number, n: number) => void;
+  wgsl: string;
+  grad?: (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
+}
+
+/** The share of the gradient `maximum`/`minimum` send to `a`: 1 where a wins, ½ on ties (PyTorch). */
+const winnerShare = (g: Tensor, wins: Tensor, ties: Tensor) => g.mul(wins.cast(g.dtype).add(ties.cast(g.dtype).mul(0.5)));
+
+// biome-ignore-start format: one row per op reads as a table
+export const binaryOps = {
+  add: {
+    kind: 'arith',
+    accepts: 'numeric',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as]! + b[bi + i * bs]!;
+    },
+    wgsl: 'a + b',
+    grad: (g) => [g, g],
+  },
+  sub: {
+    kind: 'arith',
+    accepts: 'numeric',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as]! - b[bi + i * bs]!;
+    },
+    wgsl: 'a - b',
+    grad: (g) => [g, g.neg()],
+  },
+  mul: {
+    kind: 'arith',
+    accepts: 'numeric',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as]! * b[bi + i * bs]!;
+    },
+    wgsl: 'a * b',
+    grad: (g, a, b) => [g.mul(b), g.mul(a)],
+  },
+  // d(a/b) = da/b - a·db/b² = da/b - y·db/b
+  div: {
+    kind: 'arith',
+    accepts: 'float',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as]! / b[bi + i * bs]!;
+    },
+    wgsl: 'a / b',
+    grad: (g, _a, b, y) => [g.div(b), g.mul(y).div(b).neg()],
+  },
+  // d(aᵇ) = b·aᵇ⁻¹ da + aᵇ·ln(a) db; ln is guarded so a ≤ 0 gives 0, not NaN, in the exponent's grad
+  pow: {
+    kind: 'arith',
+    accepts: 'float',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as]! ** b[bi + i * bs]!;
+    },
+    wgsl: 'pow(a, b)',
+    grad: (g, a, b, y) => {
+      const positive = a.gt(0);
+      return [g.mul(b).mul(a.pow(b.sub(1))), g.mul(y).mul(positive.where(a, 1).log()).mul(positive.cast(g.dtype))];
+    },
+  },
+  maximum: {
+    kind: 'arith',
+    accepts: 'numeric',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i * as]!;
+        const z = b[bi + i * bs]!;
+        o[oi + i] = x > z || Number.isNaN(x) ? x : z;
+      }
+    },
+    wgsl: 'max(a, b)',
+    grad: (g, a, b) => {
+      const ga = winnerShare(g, a.gt(b), a.eq(b));
+      return [ga, g.sub(ga)];
+    },
+  },
+  minimum: {
+    kind: 'arith',
+    accepts: 'numeric',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i * as]!;
+        const z = b[bi + i * bs]!;
+        o[oi + i] = x < z || Number.isNaN(x) ? x : z;
+      }
+    },
+    wgsl: 'min(a, b)',
+    grad: (g, a, b) => {
+      const ga = winnerShare(g, a.lt(b), a.eq(b));
+      return [ga, g.sub(ga)];
+    },
+  },
+  eq: {
+    kind: 'compare',
+    accepts: 'any',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as] === b[bi + i * bs] ? 1 : 0;
+    },
+    wgsl: 'a == b',
+  },
+  ne: {
+    kind: 'compare',
+    accepts: 'any',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as] !== b[bi + i * bs] ? 1 : 0;
+    },
+    wgsl: 'a != b',
+  },
+  lt: {
+    kind: 'compare',
+    accepts: 'numeric',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as]! < b[bi + i * bs]! ? 1 : 0;
+    },
+    wgsl: 'a < b',
+  },
+  le: {
+    kind: 'compare',
+    accepts: 'numeric',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as]! <= b[bi + i * bs]! ? 1 : 0;
+    },
+    wgsl: 'a <= b',
+  },
+  gt: {
+    kind: 'compare',
+    accepts: 'numeric',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as]! > b[bi + i * bs]! ? 1 : 0;
+    },
+    wgsl: 'a > b',
+  },
+  ge: {
+    kind: 'compare',
+    accepts: 'numeric',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as]! >= b[bi + i * bs]! ? 1 : 0;
+    },
+    wgsl: 'a >= b',
+  },
+  logicalAnd: {
+    kind: 'logical',
+    accepts: 'bool',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as] && b[bi + i * bs] ? 1 : 0;
+    },
+    wgsl: 'a != 0u && b != 0u',
+  },
+  logicalOr: {
+    kind: 'logical',
+    accepts: 'bool',
+    cpu: (a, ai, as, b, bi, bs, o, oi, n) => {
+      for (let i = 0; i < n; i++) o[oi + i] = a[ai + i * as] || b[bi + i * bs] ? 1 : 0;
+    },
+    wgsl: 'a != 0u || b != 0u',
+  },
+} satisfies Record<string, BinaryDef>;
+// biome-ignore-end format: one row per op reads as a table
+
+/** The name of an elementwise binary primitive. */
+export type BinaryOp = keyof typeof binaryOps;

@@ -1,0 +1,438 @@
+import { activeBackend, type Backend, type Buf, type View } from './backends/backend.js';
+import { type DType, type FloatDType, isFloat, type Scalar, type TypedArrayFor } from './dtype.js';
+import { DisposedError, DTypeError, fmt, GradError } from './errors.js';
+import { type Storage, TENSOR, trackStorage, trackTensor, untrackTensor } from './memory.js';
+import * as ops from './ops/index.js';
+import type { SliceSpec } from './ops/movement.js';
+import type { ReduceOptions } from './ops/reduce.js';
+import { type AxisArg, broadcastStrides, type Shape, sizeOf, stridesOf } from './shape.js';
+import { backward, type Node } from './tape.js';
+import type { ArrayOf, NestedArray } from './types.js';
+
+/**
+ * An n-dimensional array on a backend. The dtype is part of the type (`Tensor<'float32'>`), and so
+ * is the rank when it is cheap to know (`Tensor<'float32', 2>`). Tensors are immutable: every op
+ * returns a new tensor, and records itself on the autograd tape when an input requires grad.
+ *
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const y = x.mul(x).sum();
+ * y.backward();
+ * x.grad?.arraySync(); // [[2, 4], [6, 8]]
+ */
+export class Tensor<D extends DType = DType, R extends number = number> {
+  /** Size of each axis, outermost first. */
+  readonly shape: Shape;
+  /** Element type. */
+  readonly dtype: D;
+  /** @internal The device buffer (shared by reshaped views). */
+  readonly storage: Storage;
+  /** @internal How this tensor was computed; null for leaves and untracked tensors. */
+  node: Node | null = null;
+  /** Gradient accumulated by `backward()` (leaves only). */
+  grad: Tensor<D, R> | null = null;
+  #requiresGrad = false;
+  #disposed = false;
+
+  /** @internal Use `tensor()`, `zeros()` and the ops; this wraps an existing storage. */
+  constructor(storage: Storage, shape: Shape, dtype: D) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    storage.refs++;
+    trackTensor(this, storage);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  /** Number of axes. */
+  get rank(): R {
+    return this.shape.length as R;
+  }
+  /** The backend holding the data (`'cpu'`, `'webgpu'`). */
+  get backend(): string {
+    return this.storage.backend.name;
+  }
+  /** True once `dispose()` ran (directly or through `tidy`). */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+  /** True when gradients flow to this tensor (a leaf that asked for it, or a result of one). */
+  get requiresGrad(): boolean {
+    return this.#requiresGrad;
+  }
+  set requiresGrad(value: boolean) {
+    if (value && !isFloat(this.dtype)) {
+      throw new DTypeError(`only float tensors can require grad, this one is ${this.dtype}`, 'requiresGrad');
+    }
+    if (!value && this.node) throw new GradError('cannot stop a non-leaf tensor from requiring grad; use detach()', 'requiresGrad');
+    this.#requiresGrad = value;
+  }
+  /** True for tensors not produced by a recorded op (inputs, parameters). */
+  get isLeaf(): boolean {
+    return this.node === null;
+  }
+
+  /** @internal The buffer, after checking the tensor is alive; `op` names the caller in the error. */
+  buf(op: string): Buf {
+    if (this.#disposed) throw new DisposedError(`tensor of shape ${fmt(this.shape)} was disposed`, op);
+    return this.storage.buf;
+  }
+  /** @internal A strided view reading this tensor broadcast to `shape`. */
+  view(op: string, shape: Shape = this.shape): View {
+    return { buf: this.buf(op), shape, strides: shape === this.shape ? stridesOf(shape) : broadcastStrides(this.shape, shape), offset: 0 };
+  }
+  /** @internal Marks an op output as part of the graph. */
+  attach(node: Node): void {
+    this.node = node;
+    this.#requiresGrad = true;
+  }
+
+  /** Frees the buffer now (idempotent). Using the tensor afterwards throws a DisposedError. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.grad?.dispose();
+    this.grad = null;
+    this.node = null;
+    untrackTensor(this, this.storage);
+  }
+
+  // ---- reading data ---------------------------------------------------------------------------
+
+  /** The elements as a flat typed array (a copy), read asynchronously (works on every backend). */
+  async data(): Promise<TypedArrayFor[D]> {
+    return (await this.storage.backend.read(this.buf('data'), this.dtype, this.size)) as TypedArrayFor[D];
+  }
+  /** The elements as a flat typed array (a copy). Synchronous: CPU only; WebGPU throws. */
+  dataSync(): TypedArrayFor[D] {
+    return this.storage.backend.readSync(this.buf('dataSync'), this.dtype, this.size) as TypedArrayFor[D];
+  }
+  /** The elements as nested JS arrays, read asynchronously. */
+  async array(): Promise<ArrayOf<D, R>> {
+    return nest(await this.data(), this.shape, this.dtype) as ArrayOf<D, R>;
+  }
+  /** The elements as nested JS arrays (CPU only). */
+  arraySync(): ArrayOf<D, R> {
+    return nest(this.dataSync(), this.shape, this.dtype) as ArrayOf<D, R>;
+  }
+  /** The single element of a one-element tensor (CPU only). */
+  item(): Scalar<D> {
+    if (this.size !== 1) throw new GradError(`item() needs exactly one element, this tensor has shape ${fmt(this.shape)}`, 'item');
+    const v = this.dataSync()[0]!;
+    return (this.dtype === 'bool' ? v !== 0 : v) as Scalar<D>;
+  }
+  /** A short description: dtype, shape, and the values when small. */
+  toString(): string {
+    if (this.#disposed) return `Tensor<${this.dtype}>${fmt(this.shape)} (disposed)`;
+    const body = this.size <= 64 && this.storage.backend.name === 'cpu' ? ` ${JSON.stringify(this.arraySync())}` : '';
+    return `Tensor<${this.dtype}>${fmt(this.shape)}${body}`;
+  }
+
+  // ---- autograd -------------------------------------------------------------------------------
+
+  /**
+   * Backpropagates from this tensor, accumulating into `.grad` of every leaf that requires grad.
+   * A non-scalar needs a seed gradient of its shape.
+   */
+  backward(gradient?: Tensor<D> | null, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    backward(this, gradient ?? undefined, opts);
+  }
+  /** A tensor sharing this data, cut from the graph (no gradient flows through it). */
+  detach(): Tensor<D, R> {
+    return ops.detach(this);
+  }
+  /** A copy with its own buffer (differentiable). */
+  clone(): Tensor<D, R> {
+    return ops.clone(this);
+  }
+
+  // biome-ignore-start format: one-line forwards to the op functions
+  // ---- elementwise ----------------------------------------------------------------------------
+
+  neg(): Tensor<D, R> {
+    return ops.neg(this);
+  }
+  abs(): Tensor<D, R> {
+    return ops.abs(this);
+  }
+  sign(): Tensor<D, R> {
+    return ops.sign(this);
+  }
+  exp(): Tensor<D, R> {
+    return ops.exp(this);
+  }
+  expm1(): Tensor<D, R> {
+    return ops.expm1(this);
+  }
+  log(): Tensor<D, R> {
+    return ops.log(this);
+  }
+  log1p(): Tensor<D, R> {
+    return ops.log1p(this);
+  }
+  sqrt(): Tensor<D, R> {
+    return ops.sqrt(this);
+  }
+  rsqrt(): Tensor<D, R> {
+    return ops.rsqrt(this);
+  }
+  square(): Tensor<D, R> {
+    return ops.square(this);
+  }
+  reciprocal(): Tensor<D, R> {
+    return ops.reciprocal(this);
+  }
+  sin(): Tensor<D, R> {
+    return ops.sin(this);
+  }
+  cos(): Tensor<D, R> {
+    return ops.cos(this);
+  }
+  tanh(): Tensor<D, R> {
+    return ops.tanh(this);
+  }
+  sigmoid(): Tensor<D, R> {
+    return ops.sigmoid(this);
+  }
+  erf(): Tensor<D, R> {
+    return ops.erf(this);
+  }
+  floor(): Tensor<D, R> {
+    return ops.floor(this);
+  }
+  relu(): Tensor<D, R> {
+    return ops.relu(this);
+  }
+  leakyRelu(negativeSlope = 0.01): Tensor<D, R> {
+    return ops.leakyRelu(this, negativeSlope);
+  }
+  elu(alpha = 1): Tensor<D, R> {
+    return ops.elu(this, alpha);
+  }
+  gelu(): Tensor<D, R> {
+    return ops.gelu(this);
+  }
+  softplus(beta = 1, threshold = 20): Tensor<D, R> {
+    return ops.softplus(this, beta, threshold);
+  }
+  clamp(min?: number | null, max?: number | null): Tensor<D, R> {
+    return ops.clamp(this, min, max);
+  }
+  logicalNot(): Tensor<'bool', R> {
+    return ops.logicalNot(this);
+  }
+
+  add<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
+    return ops.add(this, other) as never;
+  }
+  sub<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
+    return ops.sub(this, other) as never;
+  }
+  mul<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
+    return ops.mul(this, other) as never;
+  }
+  div<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
+    return ops.div(this, other) as never;
+  }
+  pow<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
+    return ops.pow(this, other) as never;
+  }
+  maximum<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
+    return ops.maximum(this, other) as never;
+  }
+  minimum<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
+    return ops.minimum(this, other) as never;
+  }
+  eq<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
+    return ops.eq(this, other) as never;
+  }
+  ne<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
+    return ops.ne(this, other) as never;
+  }
+  lt<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
+    return ops.lt(this, other) as never;
+  }
+  le<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
+    return ops.le(this, other) as never;
+  }
+  gt<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
+    return ops.gt(this, other) as never;
+  }
+  ge<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
+    return ops.ge(this, other) as never;
+  }
+  logicalAnd<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
+    return ops.logicalAnd(this, other) as never;
+  }
+  logicalOr<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
+    return ops.logicalOr(this, other) as never;
+  }
+  /** For a bool tensor: picks `a` where true and `b` where false (broadcasting all three). */
+  where<V extends DType>(a: Tensor<V> | number, b: Tensor<V> | number): Tensor<V> {
+    return ops.where(this as Tensor<'bool'>, a, b);
+  }
+  /** Converts to another dtype (the only way to mix dtypes). */
+  cast<T extends DType>(dtype: T): Tensor<T, R> {
+    return ops.cast(this, dtype);
+  }
+
+  // ---- reductions -----------------------------------------------------------------------------
+
+  sum(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
+    return ops.sum(this, axis, opts);
+  }
+  mean(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
+    return ops.mean(this, axis, opts);
+  }
+  prod(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
+    return ops.prod(this, axis, opts);
+  }
+  max(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
+    return ops.max(this, axis, opts);
+  }
+  min(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
+    return ops.min(this, axis, opts);
+  }
+  argmax(axis?: number, opts?: ReduceOptions): Tensor<'int32'> {
+    return ops.argmax(this, axis, opts);
+  }
+  argmin(axis?: number, opts?: ReduceOptions): Tensor<'int32'> {
+    return ops.argmin(this, axis, opts);
+  }
+  logsumexp(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
+    return ops.logsumexp(this, axis, opts);
+  }
+  variance(axis?: AxisArg, opts?: ReduceOptions & { correction?: number }): Tensor<D> {
+    return ops.variance(this, axis, opts);
+  }
+  std(axis?: AxisArg, opts?: ReduceOptions & { correction?: number }): Tensor<D> {
+    return ops.std(this, axis, opts);
+  }
+  softmax(axis = -1): Tensor<D, R> {
+    return ops.softmax(this, axis);
+  }
+  logSoftmax(axis = -1): Tensor<D, R> {
+    return ops.logSoftmax(this, axis);
+  }
+  cumsum(axis: number, opts?: { reverse?: boolean }): Tensor<D, R> {
+    return ops.cumsum(this, axis, opts);
+  }
+
+  // ---- linear algebra -------------------------------------------------------------------------
+
+  matmul<O extends number>(other: Tensor<D, O>): Tensor<D, R extends 2 ? (O extends 2 ? 2 : number) : number> {
+    return ops.matmul(this, other) as never;
+  }
+  dot(other: Tensor<D>): Tensor<D, 0> {
+    return ops.dot(this, other);
+  }
+  outer(other: Tensor<D>): Tensor<D, 2> {
+    return ops.outer(this, other);
+  }
+
+  // ---- movement -------------------------------------------------------------------------------
+
+  reshape<const S extends readonly number[]>(shape: S): Tensor<D, S['length']> {
+    return ops.reshape(this, shape);
+  }
+  flatten(startAxis = 0, endAxis = -1): Tensor<D> {
+    return ops.flatten(this, startAxis, endAxis);
+  }
+  squeeze(axis?: AxisArg): Tensor<D> {
+    return ops.squeeze(this, axis);
+  }
+  unsqueeze(axis: number): Tensor<D> {
+    return ops.unsqueeze(this, axis);
+  }
+  permute(axes: readonly number[]): Tensor<D, R> {
+    return ops.permute(this, axes);
+  }
+  transpose(axis0 = -2, axis1 = -1): Tensor<D, R> {
+    return ops.transpose(this, axis0, axis1);
+  }
+  /** The transpose of a 2-D tensor (reverses all axes otherwise). */
+  get T(): Tensor<D, R> {
+    return ops.permute(this, [...this.shape.keys()].reverse());
+  }
+  expand<const S extends readonly number[]>(shape: S): Tensor<D, S['length']> {
+    return ops.expand(this, shape);
+  }
+  broadcastTo<const S extends readonly number[]>(shape: S): Tensor<D, S['length']> {
+    return ops.expand(this, shape);
+  }
+  slice(specs: readonly SliceSpec[]): Tensor<D> {
+    return ops.slice(this, specs);
+  }
+  pad(widths: readonly (readonly [number, number])[], value = 0): Tensor<D, R> {
+    return ops.pad(this, widths, value);
+  }
+  split(sizes: number | readonly number[], axis = 0): Tensor<D, R>[] {
+    return ops.split(this, sizes, axis);
+  }
+  chunk(chunks: number, axis = 0): Tensor<D, R>[] {
+    return ops.chunk(this, chunks, axis);
+  }
+  tile(reps: readonly number[]): Tensor<D> {
+    return ops.tile(this, reps);
+  }
+  repeat(repeats: number, axis?: number): Tensor<D> {
+    return ops.repeat(this, repeats, axis);
+  }
+  flip(axis?: AxisArg): Tensor<D, R> {
+    return ops.flip(this, axis);
+  }
+  gather(axis: number, index: Tensor<'int32'>): Tensor<D> {
+    return ops.gather(this, axis, index);
+  }
+  indexSelect(axis: number, index: Tensor<'int32'>): Tensor<D, R> {
+    return ops.indexSelect(this, axis, index);
+  }
+  scatterAdd(axis: number, index: Tensor<'int32'>, src: Tensor<D>): Tensor<D, R> {
+    return ops.scatterAdd(this, axis, index, src);
+  }
+  // biome-ignore-end format: one-line forwards to the op functions
+}
+Object.defineProperty(Tensor.prototype, TENSOR, { value: true });
+
+/** @internal Wraps a fresh buffer into a tracked tensor. */
+export function fromBuffer<D extends DType>(backend: Backend, buf: Buf, shape: Shape, dtype: D): Tensor<D> {
+  const storage: Storage = { backend, buf, dtype, size: sizeOf(shape), refs: 0 };
+  trackStorage(storage);
+  return new Tensor(storage, shape, dtype);
+}
+
+/** @internal Allocates an uninitialised tensor on the active backend. */
+export function emptyTensor<D extends DType>(shape: Shape, dtype: D, backend: Backend = activeBackend()): Tensor<D> {
+  return fromBuffer(backend, backend.alloc(dtype, sizeOf(shape)), shape, dtype);
+}
+
+/** @internal A tensor sharing `t`'s storage under another shape (a free reshape). */
+export function shareStorage<D extends DType>(t: Tensor<D>, shape: Shape, op: string): Tensor<D> {
+  t.buf(op);
+  return new Tensor(t.storage, shape, t.dtype);
+}
+
+/** True for Carousel tensors (works across module copies). */
+export function isTensor(x: unknown): x is Tensor {
+  return typeof x === 'object' && x !== null && (x as { [TENSOR]?: boolean })[TENSOR] === true;
+}
+
+function nest(flat: ArrayLike<number>, shape: Shape, dtype: DType): NestedArray {
+  const conv = dtype === 'bool' ? (v: number) => v !== 0 : (v: number) => v;
+  if (shape.length === 0) return conv(flat[0]!);
+  const build = (axis: number, offset: number): NestedArray[] => {
+    const n = shape[axis]!;
+    const stride = sizeOf(shape.slice(axis + 1));
+    const out: NestedArray[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = axis === shape.length - 1 ? conv(flat[offset + i]!) : build(axis + 1, offset + i * stride);
+    }
+    return out;
+  };
+  return build(0, 0);
+}
+
+export type { FloatDType };
