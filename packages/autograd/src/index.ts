@@ -3,11 +3,6 @@
  *
  * @packageDocumentation
  */
-import { registerBackend } from './backends/backend.js';
-import { cpuBackend } from './backends/cpu/index.js';
-
-registerBackend('cpu', () => cpuBackend);
-
 export {
   type ArgReduceOp,
   type AxisDims,

@@ -2,6 +2,7 @@ import type { DType, TypedArray } from '../dtype.js';
 import { BackendError } from '../errors.js';
 import type { BinaryOp, UnaryOp } from '../ops/elementwise.js';
 import type { Shape } from '../shape.js';
+import { cpuBackend } from './cpu/index.js';
 
 /** An opaque device buffer: a typed array on the CPU, a GPUBuffer on WebGPU. */
 export type Buf = unknown;
@@ -77,7 +78,7 @@ export interface Backend {
   random(dist: RandomDist, key: number, counter: number, out: Buf, dtype: DType, size: number): void;
 }
 
-const registry = new Map<string, () => Promise<Backend> | Backend>();
+const registry = new Map<string, () => Promise<Backend> | Backend>([['cpu', () => cpuBackend]]);
 const instances = new Map<string, Backend>();
 let current: Backend | undefined;
 
@@ -116,12 +117,6 @@ export function getBackend(): string {
 
 /** @internal The active backend object; the CPU backend is created on first use. */
 export function activeBackend(): Backend {
-  if (!current) {
-    const factory = registry.get('cpu');
-    const cpu = factory?.();
-    if (!cpu || cpu instanceof Promise) throw new BackendError('no synchronous cpu backend registered', 'getBackend');
-    instances.set('cpu', cpu);
-    current = cpu;
-  }
+  current ??= cpuBackend;
   return current;
 }

@@ -1,7 +1,6 @@
+import type { TypedArray } from '../dtype.js';
 import { erf, sigmoid } from '../math.js';
 import type { Tensor } from '../tensor.js';
-
-import type { TypedArray } from '../dtype.js';
 
 type Arr = TypedArray;
 

@@ -1,8 +1,8 @@
 import { allocArray, type DType, type TypedArray } from '../../dtype.js';
 import { binaryOps, unaryOps } from '../../ops/elementwise.js';
 import { uniform24, uniform53 } from '../../random.js';
-import { sizeOf } from '../../shape.js';
-import type { Backend, View } from '../backend.js';
+import { stridesOf } from '../../shape.js';
+import type { Backend } from '../backend.js';
 import { matmul } from './matmul.js';
 import { argReduce, cumsum, reduce } from './reduce.js';
 import { coalesce, forEachRow } from './strided.js';
@@ -36,7 +36,7 @@ export const cpuBackend: Backend = {
     const A = arr(a.buf);
     const B = arr(b.buf);
     const O = arr(out);
-    const { shape: s, strides } = coalesce(shape, [a.strides, b.strides, contiguousStrides(shape)]);
+    const { shape: s, strides } = coalesce(shape, [a.strides, b.strides, stridesOf(shape)]);
     forEachRow(s, strides, [a.offset, b.offset, 0], (o, n) => {
       const last = s.length - 1;
       loop(A, o[0]!, last < 0 ? 0 : strides[0]![last]!, B, o[1]!, last < 0 ? 0 : strides[1]![last]!, O, o[2]!, n);
@@ -48,7 +48,7 @@ export const cpuBackend: Backend = {
     const A = arr(a.buf);
     const B = arr(b.buf);
     const O = arr(out);
-    const { shape: s, strides } = coalesce(shape, [cond.strides, a.strides, b.strides, contiguousStrides(shape)]);
+    const { shape: s, strides } = coalesce(shape, [cond.strides, a.strides, b.strides, stridesOf(shape)]);
     const last = s.length - 1;
     const st = (k: number) => (last < 0 ? 0 : strides[k]![last]!);
     const [cs, as, bs] = [st(0), st(1), st(2)];
@@ -122,23 +122,3 @@ export const cpuBackend: Backend = {
     }
   },
 };
-
-function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
-/** @internal Views a whole contiguous buffer. */
-export const contiguousView = (buf: unknown, shape: readonly number[]): View => ({
-  buf,
-  shape,
-  strides: contiguousStrides(shape),
-  offset: 0,
-});
-
-export { sizeOf };
