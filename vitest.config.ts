@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { sourceResolve } from './vitest.shared.js';
 
 // One project per package; workspace imports resolve to src/ through the custom condition,
 // so tests need no build step.
 export default defineConfig({
-  resolve: { conditions: ['@carousel/source'] },
+  ...sourceResolve,
   test: {
     projects: ['packages/*'],
     passWithNoTests: true,

@@ -1,6 +1,7 @@
 import { defineProject } from 'vitest/config';
+import { sourceResolve } from '../../vitest.shared.js';
 
 export default defineProject({
-  resolve: { conditions: ['@carousel/source'] },
+  ...sourceResolve,
   test: { name: 'tasks', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
 });

@@ -1,6 +1,6 @@
 import { activeBackend, type Backend, type Buf, type View } from './backends/backend.js';
 import { type DType, type FloatDType, isFloat, type Scalar, type TypedArrayFor } from './dtype.js';
-import { DisposedError, DTypeError, fmt, GradError } from './errors.js';
+import { BackendError, DisposedError, DTypeError, fmt, GradError, ShapeError } from './errors.js';
 import { type Storage, TENSOR, trackStorage, trackTensor, untrackTensor } from './memory.js';
 import * as ops from './ops/index.js';
 import type { SliceSpec } from './ops/movement.js';
@@ -100,6 +100,28 @@ export class Tensor<D extends DType = DType, R extends number = number> {
     untrackTensor(this, this.storage);
   }
 
+  /**
+   * Overwrites this tensor's values with `value`'s, in place (same shape and dtype; `value` may be
+   * a number). For parameter updates by optimizers and `loadStateDict`: only leaves may be
+   * assigned, and views sharing the buffer see the change. Runs untracked.
+   */
+  assign(value: Tensor<D> | number): this {
+    const op = 'assign';
+    if (this.node) throw new GradError('only leaf tensors can be assigned in place (this one was computed by an op)', op);
+    const backend = this.storage.backend;
+    if (typeof value === 'number') {
+      backend.fill(this.buf(op), this.dtype, this.size, value);
+      return this;
+    }
+    if (value.dtype !== this.dtype) throw new DTypeError(`cannot assign ${value.dtype} values to a ${this.dtype} tensor; cast first`, op);
+    if (value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i])) {
+      throw new ShapeError(`cannot assign a tensor of shape ${fmt(value.shape)} to one of shape ${fmt(this.shape)}`, op);
+    }
+    if (value.storage.backend !== backend) throw new BackendError(`cannot assign across backends (${value.backend} → ${this.backend})`, op);
+    backend.copy(value.view(op), this.view(op), this.dtype);
+    return this;
+  }
+
   // ---- reading data ---------------------------------------------------------------------------
 
   /** The elements as a flat typed array (a copy), read asynchronously (works on every backend). */
@@ -120,7 +142,7 @@ export class Tensor<D extends DType = DType, R extends number = number> {
   }
   /** The single element of a one-element tensor (CPU only). */
   item(): Scalar<D> {
-    if (this.size !== 1) throw new GradError(`item() needs exactly one element, this tensor has shape ${fmt(this.shape)}`, 'item');
+    if (this.size !== 1) throw new ShapeError(`item() needs exactly one element, this tensor has shape ${fmt(this.shape)}`, 'item');
     const v = this.dataSync()[0]!;
     return (this.dtype === 'bool' ? v !== 0 : v) as Scalar<D>;
   }
@@ -406,7 +428,14 @@ export function fromBuffer<D extends DType>(backend: Backend, buf: Buf, shape: S
 
 /** @internal Allocates an uninitialised tensor on the active backend. */
 export function emptyTensor<D extends DType>(shape: Shape, dtype: D, backend: Backend = activeBackend()): Tensor<D> {
-  return fromBuffer(backend, backend.alloc(dtype, sizeOf(shape)), shape, dtype);
+  let buf: Buf;
+  try {
+    buf = backend.alloc(dtype, sizeOf(shape));
+  } catch (e) {
+    // e.g. a RangeError from a typed array too large for the platform: name the shape, not the kernel
+    throw new BackendError(`cannot allocate a ${dtype} tensor of shape ${fmt(shape)} on ${backend.name}: ${(e as Error).message}`, 'alloc');
+  }
+  return fromBuffer(backend, buf, shape, dtype);
 }
 
 /** @internal A tensor sharing `t`'s storage under another shape (a free reshape). */

@@ -1,6 +1,20 @@
 /**
- * `@carousel/nn`: modules, losses, optimizers and the recurrent zoo (in progress).
+ * `@carousel/nn`: modules, initialisers, layers, losses, optimizers and the recurrent zoo.
  *
  * @packageDocumentation
  */
-export const version = '0.1.0';
+export * as init from './init.js';
+export { Linear, type LinearOptions } from './layers/linear.js';
+export { type LoadOptions, Module, parameter, type StateDict } from './module.js';
+export { layerNorm } from './rnn/functional.js';
+export { GRU, GRUCell, type GRUOptions } from './rnn/gru.js';
+export { type GreffVariant, LSTM, LSTMCell, type LSTMCellOptions, type LSTMOptions } from './rnn/lstm.js';
+export { RNN, RNNCell, type RNNOptions } from './rnn/rnn.js';
+export {
+  type DirectionRunner,
+  dropoutMask,
+  type RecurrentState,
+  type SequenceLayer,
+  type SequenceOptions,
+  type SequenceOutput,
+} from './rnn/sequence.js';

@@ -1,0 +1,163 @@
+import { stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
+import { rnnDefault } from '../init.js';
+import { Module, parameter } from '../module.js';
+import { checkPositiveInt } from '../validate.js';
+import { type DirectionRunner, SequenceLayer, type SequenceOptions } from './sequence.js';
+
+/** Options of {@link GRU} and {@link GRUCell}. */
+export interface GRUOptions extends SequenceOptions {
+  /**
+   * Where the reset gate applies: `'after'` the recurrent matmul (PyTorch/cuDNN, default:
+   * `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`) or `'before'` it (Cho et al. 2014 v3:
+   * `n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)`).
+   */
+  reset?: 'after' | 'before';
+}
+
+interface GRUWeights {
+  wih: Tensor;
+  whh: Tensor;
+  bih?: Tensor;
+  bhh?: Tensor;
+}
+
+function createGRUWeights(owner: Module, inputSize: number, H: number, bias: boolean, dtype: 'float32' | 'float64', suffix: string): void {
+  const init = rnnDefault(H);
+  const ps = owner as unknown as Record<string, Tensor>;
+  ps[`weight_ih${suffix}`] = init(parameter(zeros([3 * H, inputSize], { dtype })));
+  ps[`weight_hh${suffix}`] = init(parameter(zeros([3 * H, H], { dtype })));
+  if (bias) {
+    ps[`bias_ih${suffix}`] = init(parameter(zeros([3 * H], { dtype })));
+    ps[`bias_hh${suffix}`] = init(parameter(zeros([3 * H], { dtype })));
+  }
+}
+
+function gruWeights(owner: Module, suffix: string): GRUWeights {
+  const ps = owner as unknown as Record<string, Tensor | undefined>;
+  return { wih: ps[`weight_ih${suffix}`]!, whh: ps[`weight_hh${suffix}`]!, bih: ps[`bias_ih${suffix}`], bhh: ps[`bias_hh${suffix}`] };
+}
+
+/** One GRU step on the input projection `xw = x·W_ihᵀ + b_ih`, gate order r, z, n. */
+function gruStep(w: GRUWeights, H: number, resetBefore: boolean): (xw: Tensor, h: Tensor) => Tensor {
+  const whhT = w.whh.transpose();
+  const [whhRZ, whhN] = resetBefore ? whhT.split([2 * H, H], 1) : [undefined, undefined];
+  const [bhhRZ, bhhN] = resetBefore && w.bhh ? w.bhh.split([2 * H, H]) : [undefined, undefined];
+  return (xw, h) => {
+    const [xr, xz, xn] = xw.split(H, -1) as [Tensor, Tensor, Tensor];
+    if (!resetBefore) {
+      let hw = h.matmul(whhT);
+      if (w.bhh) hw = hw.add(w.bhh);
+      const [hr, hz, hn] = hw.split(H, -1) as [Tensor, Tensor, Tensor];
+      const r = xr.add(hr).sigmoid();
+      const z = xz.add(hz).sigmoid();
+      const n = xn.add(r.mul(hn)).tanh();
+      return z.neg().add(1).mul(n).add(z.mul(h));
+    }
+    let hw = h.matmul(whhRZ!);
+    if (bhhRZ) hw = hw.add(bhhRZ);
+    const [hr, hz] = hw.split(H, -1) as [Tensor, Tensor];
+    const r = xr.add(hr).sigmoid();
+    const z = xz.add(hz).sigmoid();
+    let hn = r.mul(h).matmul(whhN!);
+    if (bhhN) hn = hn.add(bhhN);
+    const n = xn.add(hn).tanh();
+    return z.neg().add(1).mul(n).add(z.mul(h));
+  };
+}
+
+/**
+ * A multi-layer GRU, numerically identical to `torch.nn.GRU` (gate order r, z, n; reset applied
+ * after the recurrent matmul, two biases), or Cho et al. 2014's original with `reset: 'before'`.
+ *
+ * ```
+ * r = σ(W_ir x + b_ir + W_hr h + b_hr)    z = σ(W_iz x + b_iz + W_hz h + b_hz)
+ * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+ * h' = (1 − z) ⊙ n + z ⊙ h
+ * ```
+ *
+ * @example
+ * const gru = new GRU(8, 16);
+ * const { output, state } = gru.forward(randn([10, 4, 8])); // state.h: [1, 4, 16]
+ */
+export class GRU extends SequenceLayer<{ h: Tensor }> {
+  protected readonly hasCell = false;
+  readonly reset: 'after' | 'before';
+
+  constructor(inputSize: number, hiddenSize: number, opts: GRUOptions = {}) {
+    super(inputSize, hiddenSize, opts, 'GRU');
+    this.reset = opts.reset ?? 'after';
+    if (this.reset !== 'after' && this.reset !== 'before')
+      throw new ValueError(`reset must be 'after' or 'before', got '${this.reset}'`, 'GRU');
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (let d = 0; d < this.numDirections; d++) {
+        createGRUWeights(
+          this,
+          layer === 0 ? inputSize : hiddenSize * this.numDirections,
+          hiddenSize,
+          this.bias,
+          this.dtype,
+          this.suffix(layer, d),
+        );
+      }
+    }
+  }
+
+  protected runner(layer: number, direction: number): DirectionRunner {
+    const w = gruWeights(this, this.suffix(layer, direction));
+    const H = this.hiddenSize;
+    return (x, h0) => {
+      const [T, B, I] = x.shape as [number, number, number];
+      let xw = x.reshape([T * B, I]).matmul(w.wih.transpose());
+      if (w.bih) xw = xw.add(w.bih);
+      const xs = xw.reshape([T, B, 3 * H]).split(1, 0);
+      const step = gruStep(w, H, this.reset === 'before');
+      let h = h0;
+      const outs: Tensor[] = [];
+      for (let t = 0; t < T; t++) {
+        h = step(xs[t]!.reshape([B, 3 * H]), h);
+        outs.push(h);
+      }
+      return { output: stack(outs, 0), h };
+    };
+  }
+}
+
+/**
+ * One GRU step, like `torch.nn.GRUCell`: `forward(x [B, I], h?) → h'`.
+ *
+ * @example
+ * const cell = new GRUCell(8, 16);
+ * const h = cell.forward(randn([4, 8]));
+ */
+export class GRUCell extends Module {
+  readonly reset: 'after' | 'before';
+  readonly dtype: 'float32' | 'float64';
+
+  constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    opts: { bias?: boolean; dtype?: 'float32' | 'float64'; reset?: 'after' | 'before' } = {},
+  ) {
+    super();
+    checkPositiveInt('GRUCell', { inputSize, hiddenSize });
+    this.reset = opts.reset ?? 'after';
+    this.dtype = opts.dtype ?? 'float32';
+    createGRUWeights(this, inputSize, hiddenSize, opts.bias ?? true, this.dtype, '');
+  }
+
+  forward(x: Tensor, h?: Tensor): Tensor {
+    const xb = x.rank === 1 ? x.unsqueeze(0) : x;
+    if (xb.rank !== 2 || xb.shape[1] !== this.inputSize)
+      throw new ValueError(`input must be [B, ${this.inputSize}], got [${x.shape.join(', ')}]`, 'GRUCell.forward');
+    const B = xb.shape[0]!;
+    const hb = h ? (x.rank === 1 ? h.unsqueeze(0) : h) : zeros([B, this.hiddenSize], { dtype: this.dtype });
+    if (hb.rank !== 2 || hb.shape[0] !== B || hb.shape[1] !== this.hiddenSize) {
+      throw new ValueError(`state h must be [${B}, ${this.hiddenSize}], got [${hb.shape.join(', ')}]`, 'GRUCell.forward');
+    }
+    const w = gruWeights(this, '');
+    let xw = xb.matmul(w.wih.transpose());
+    if (w.bih) xw = xw.add(w.bih);
+    const out = gruStep(w, this.hiddenSize, this.reset === 'before')(xw, hb);
+    return x.rank === 1 ? out.squeeze(0) : out;
+  }
+}
