@@ -1,0 +1,247 @@
+import { concat, formatShape as fmt, ShapeError, type Tensor, tensor, ValueError, zeros } from '@carousel/autograd';
+import { uniform } from '../init.js';
+import { Module, parameter } from '../module.js';
+import { checkPositiveInt } from '../validate.js';
+
+/** The squashing functions of the 1997 paper (App. A.1, eqs. 3–5) and the usual alternatives. */
+export type Squash = 'paper' | 'logistic' | 'tanh' | 'identity';
+
+/** Which unit types carry a bias (Table 10 varies this per experiment). */
+export interface Bias1997 {
+  /** Memory cells' net input (default false). */
+  cell?: boolean;
+  /** Input and output gates (default true). */
+  gate?: boolean;
+  /** Output units (default false). */
+  output?: boolean;
+}
+
+/** Options of {@link LSTM1997}. */
+export interface LSTM1997Options {
+  inputSize: number;
+  outputSize: number;
+  /** Number of memory-cell blocks C. */
+  blocks: number;
+  /** Cells per block S (they share the block's input and output gate). */
+  cellsPerBlock: number;
+  /** Cell input squash g: 'paper' is 4σ(x) − 2 ∈ [−2, 2] (Exp. 2a/2b use 'logistic'). */
+  g?: Squash;
+  /** Cell output squash h: 'paper' is 2σ(x) − 1 ∈ [−1, 1] (Exp. 2a/2b use 'identity'). */
+  h?: Squash;
+  /** Output units' activation (default logistic σ, as in the paper). */
+  outputActivation?: 'logistic' | 'identity';
+  /** Which units have biases, or `true`/`false` for all/none. */
+  bias?: boolean | Bias1997;
+  /** Weights are drawn from U(±initRange): 0.2 in Exp. 1–2, 0.1 elsewhere (default 0.1). */
+  initRange?: number;
+  /** Initial input-gate bias of each block (e.g. Exp. 4: [−3, −6]); a number applies to all. */
+  inputGateBias?: number | readonly number[];
+  /** Initial output-gate bias of each block (e.g. Exp. 1: [−1, −2, −3]). */
+  outputGateBias?: number | readonly number[];
+  /**
+   * The paper's truncated gradient (default true): error does not flow back in time through
+   * the recurrent inputs of cells and gates, only through the constant error carousel.
+   */
+  truncated?: boolean;
+  dtype?: 'float32' | 'float64';
+}
+
+/** The state carried between steps: the cells' internal states and last step's hidden activations. */
+export interface State1997 {
+  /** Internal states s of all cells, `[B, C·S]`. */
+  s: Tensor;
+  /** Hidden activations of t−1: cell outputs, input gates, output gates — `[B, C·S + 2C]`. */
+  r: Tensor;
+}
+
+/** Output of {@link LSTM1997.forward}. */
+export interface Output1997 {
+  /** Output units at every step, `[T, B, K]`. */
+  output: Tensor;
+  /** Cell outputs y^c at every step, `[T, B, C·S]`. */
+  cells: Tensor;
+  /** Final state. */
+  state: State1997;
+}
+
+/** @internal The scalar squashes, shared by the Tensor forward and the RTRL trainer. */
+export const squash = {
+  paper_g: { f: (x: Tensor) => x.sigmoid().mul(4).sub(2), range: [-2, 2] },
+  paper_h: { f: (x: Tensor) => x.sigmoid().mul(2).sub(1), range: [-1, 1] },
+  logistic: { f: (x: Tensor) => x.sigmoid(), range: [0, 1] },
+  tanh: { f: (x: Tensor) => x.tanh(), range: [-1, 1] },
+  identity: { f: (x: Tensor) => x, range: [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY] },
+};
+const squashOf = (name: Squash, which: 'g' | 'h') => (name === 'paper' ? squash[`paper_${which}`].f : squash[name].f);
+
+const perBlock = (v: number | readonly number[] | undefined, C: number, name: string): number[] | undefined => {
+  if (v === undefined) return undefined;
+  const list = typeof v === 'number' ? Array(C).fill(v) : [...v];
+  if (list.length !== C || list.some((b) => !Number.isFinite(b)))
+    throw new ValueError(`${name} needs ${C} finite values (one per block), got ${JSON.stringify(v)}`, 'LSTM1997');
+  return list;
+};
+
+/**
+ * The original LSTM of Hochreiter & Schmidhuber (1997): C memory-cell blocks of S cells that
+ * share an input gate and an output gate, no forget gate (the CEC's self-connection is fixed
+ * at 1), cells and gates fed by x(t) and by all cells and gates of t−1, output units fed by
+ * the cells of the same step:
+ *
+ * ```
+ * u(t)    = [x(t), y^c(t−1), y^in(t−1), y^out(t−1)]        (detached when truncated)
+ * y^in_j  = σ(W_in_j · u)      y^out_j = σ(W_out_j · u)
+ * s_jv(t) = s_jv(t−1) + y^in_j · g(W_c_jv · u)               (the constant error carousel)
+ * y^c_jv  = y^out_j · h(s_jv(t))
+ * y^k     = σ(W_k · y^c)
+ * ```
+ *
+ * with g ∈ [−2, 2] and h ∈ [−1, 1] (configurable). `numParameters()` reproduces the paper's
+ * weight counts (264, 276, 102, 93, 156, 308 in Table 10). Train it by BPTT through
+ * `forward` (with the truncation, the gradient equals the paper's) or with the paper's own
+ * per-step truncated RTRL ({@link RTRL1997}).
+ *
+ * Parameters: `weight_cell [C·S, I+H]`, `weight_in_gate [C, I+H]`, `weight_out_gate [C, I+H]`,
+ * `weight_output [K, C·S]`, and the enabled biases, with H = C·S + 2C.
+ *
+ * @example
+ * // Experiment 1's 3 blocks × 2 cells net: 276 weights
+ * const net = new LSTM1997({ inputSize: 7, outputSize: 7, blocks: 3, cellsPerBlock: 2,
+ *   bias: { gate: true }, initRange: 0.2, outputGateBias: [-1, -2, -3] });
+ * net.numParameters(); // 276
+ */
+export class LSTM1997 extends Module {
+  weight_cell: Tensor;
+  bias_cell: Tensor | null;
+  weight_in_gate: Tensor;
+  bias_in_gate: Tensor | null;
+  weight_out_gate: Tensor;
+  bias_out_gate: Tensor | null;
+  weight_output: Tensor;
+  bias_output: Tensor | null;
+  readonly config: Readonly<Required<Omit<LSTM1997Options, 'bias' | 'inputGateBias' | 'outputGateBias'>> & { bias: Required<Bias1997> }>;
+
+  constructor(opts: LSTM1997Options) {
+    super();
+    const { inputSize: I, outputSize: K, blocks: C, cellsPerBlock: S } = opts;
+    checkPositiveInt('LSTM1997', { inputSize: I, outputSize: K, blocks: C, cellsPerBlock: S });
+    for (const [name, v] of [
+      ['g', opts.g],
+      ['h', opts.h],
+    ] as const) {
+      if (v !== undefined && !['paper', 'logistic', 'tanh', 'identity'].includes(v))
+        throw new ValueError(`${name} must be 'paper', 'logistic', 'tanh' or 'identity', got '${v}'`, 'LSTM1997');
+    }
+    const bias =
+      typeof opts.bias === 'boolean'
+        ? { cell: opts.bias, gate: opts.bias, output: opts.bias }
+        : { cell: false, gate: true, output: false, ...opts.bias };
+    const initRange = opts.initRange ?? 0.1;
+    if (!(initRange >= 0)) throw new ValueError(`initRange must be ≥ 0, got ${initRange}`, 'LSTM1997');
+    const dtype = opts.dtype ?? 'float32';
+    this.config = {
+      inputSize: I,
+      outputSize: K,
+      blocks: C,
+      cellsPerBlock: S,
+      g: opts.g ?? 'paper',
+      h: opts.h ?? 'paper',
+      outputActivation: opts.outputActivation ?? 'logistic',
+      bias,
+      initRange,
+      truncated: opts.truncated ?? true,
+      dtype,
+    };
+    const H = C * S + 2 * C;
+    const init = uniform(initRange);
+    const p = (shape: number[]) => init(parameter(zeros(shape, { dtype })));
+    this.weight_cell = p([C * S, I + H]);
+    this.bias_cell = bias.cell ? p([C * S]) : null;
+    this.weight_in_gate = p([C, I + H]);
+    this.bias_in_gate = bias.gate ? p([C]) : null;
+    this.weight_out_gate = p([C, I + H]);
+    this.bias_out_gate = bias.gate ? p([C]) : null;
+    this.weight_output = p([K, C * S]);
+    this.bias_output = bias.output ? p([K]) : null;
+    for (const [b, values, name] of [
+      [this.bias_in_gate, perBlock(opts.inputGateBias, C, 'inputGateBias'), 'inputGateBias'],
+      [this.bias_out_gate, perBlock(opts.outputGateBias, C, 'outputGateBias'), 'outputGateBias'],
+    ] as const) {
+      if (!values) continue;
+      if (!b) throw new ValueError(`${name} needs gate biases (bias.gate = true)`, 'LSTM1997');
+      b.assign(tensor(values, { dtype }));
+    }
+  }
+
+  /** Number of hidden units H = C·S + 2C (cells plus gates). */
+  get hiddenUnits(): number {
+    return this.config.blocks * this.config.cellsPerBlock + 2 * this.config.blocks;
+  }
+
+  /** A zero state for a batch of `batch` sequences (the paper resets activations per sequence). */
+  initialState(batch: number): State1997 {
+    const { blocks: C, cellsPerBlock: S, dtype } = this.config;
+    return { s: zeros([batch, C * S], { dtype }), r: zeros([batch, this.hiddenUnits], { dtype }) };
+  }
+
+  /** Runs a sequence `[T, B, I]` (or unbatched `[T, I]`) from `state` (zeros by default). */
+  forward(x: Tensor, state?: State1997): Output1997 {
+    const op = 'LSTM1997.forward';
+    const { inputSize: I, blocks: C, cellsPerBlock: S, truncated } = this.config;
+    if ((x.rank !== 3 && x.rank !== 2) || x.shape[x.rank - 1] !== I)
+      throw new ShapeError(`input must be [T, B, ${I}] or [T, ${I}], got ${fmt(x.shape)}`, op);
+    if (x.dtype !== this.config.dtype) throw new ValueError(`input is ${x.dtype}, the parameters are ${this.config.dtype}`, op);
+    const unbatched = x.rank === 2;
+    const seq = unbatched ? x.unsqueeze(1) : x;
+    const [T, B] = seq.shape as [number, number];
+    let { s, r } = state ?? this.initialState(B);
+    if (s.shape[0] !== B || s.shape[1] !== C * S || r.shape[0] !== B || r.shape[1] !== this.hiddenUnits) {
+      throw new ShapeError(
+        `state must be { s: [${B}, ${C * S}], r: [${B}, ${this.hiddenUnits}] }, got s ${fmt(s.shape)}, r ${fmt(r.shape)}`,
+        op,
+      );
+    }
+    const g = squashOf(this.config.g, 'g');
+    const h = squashOf(this.config.h, 'h');
+    // one matmul for all three unit types: rows [cells | input gates | output gates]
+    const w = concat([this.weight_cell, this.weight_in_gate, this.weight_out_gate]).transpose();
+    const biases = [
+      this.bias_cell ?? zeros([C * S], { dtype: this.config.dtype }),
+      this.bias_in_gate ?? zeros([C], { dtype: this.config.dtype }),
+      this.bias_out_gate ?? zeros([C], { dtype: this.config.dtype }),
+    ];
+    const b = this.bias_cell || this.bias_in_gate ? concat(biases) : null;
+    const wOut = this.weight_output.transpose();
+    const xs = seq.split(1, 0);
+    const outputs: Tensor[] = [];
+    const cells: Tensor[] = [];
+    for (let t = 0; t < T; t++) {
+      const u = concat([xs[t]!.reshape([B, I]), truncated ? r.detach() : r], 1);
+      let net = u.matmul(w);
+      if (b) net = net.add(b);
+      const [netC, netIn, netOut] = net.split([C * S, C, C], 1) as [Tensor, Tensor, Tensor];
+      const yIn = netIn.sigmoid();
+      const yOut = netOut.sigmoid();
+      // gates are shared by the S cells of a block: [B, C] → [B, C, 1] broadcasts over [B, C, S]
+      s = s.add(
+        yIn
+          .reshape([B, C, 1])
+          .mul(g(netC).reshape([B, C, S]))
+          .reshape([B, C * S]),
+      );
+      const yc = yOut
+        .reshape([B, C, 1])
+        .mul(h(s).reshape([B, C, S]))
+        .reshape([B, C * S]);
+      let y = yc.matmul(wOut);
+      if (this.bias_output) y = y.add(this.bias_output);
+      outputs.push(this.config.outputActivation === 'logistic' ? y.sigmoid() : y);
+      cells.push(yc);
+      r = concat([yc, yIn, yOut], 1);
+    }
+    const squeeze = (t: Tensor) => (unbatched ? t.squeeze(1) : t);
+    return { output: squeeze(concatSteps(outputs)), cells: squeeze(concatSteps(cells)), state: { s, r } };
+  }
+}
+
+const concatSteps = (ts: Tensor[]) => concat(ts.map((t) => t.unsqueeze(0)));
