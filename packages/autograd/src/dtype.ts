@@ -33,7 +33,7 @@ export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
 export const isFloat = (d: DType): d is FloatDType => d === 'float32' || d === 'float64';
 
 export function assertDType(d: unknown, op: string): asserts d is DType {
-  if (typeof d !== 'string' || !(d in ctors)) {
+  if (typeof d !== 'string' || !Object.hasOwn(ctors, d)) {
     throw new DTypeError(`unknown dtype ${JSON.stringify(d)}; expected one of ${DTYPES.join(', ')}`, op);
   }
 }

@@ -17,7 +17,17 @@ export {
   type View,
 } from './backends/backend.js';
 export type { DType, FloatDType, NumericDType, Scalar, TypedArray, TypedArrayFor } from './dtype.js';
-export { AnomalyError, BackendError, CarouselError, DisposedError, DTypeError, fmt as formatShape, GradError, ShapeError, ValueError } from './errors.js';
+export {
+  AnomalyError,
+  BackendError,
+  CarouselError,
+  DisposedError,
+  DTypeError,
+  fmt as formatShape,
+  GradError,
+  ShapeError,
+  ValueError,
+} from './errors.js';
 export { dispose, keep, type MemoryInfo, memory, tidy } from './memory.js';
 export {
   type BinaryDef,

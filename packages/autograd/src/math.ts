@@ -8,7 +8,7 @@ const TWO_OVER_SQRT_PI = 1.1283791670955126;
  * float64 needs better than the usual 1e-7 approximations.
  */
 export function erf(x: number): number {
-  if (Number.isNaN(x)) return Number.NaN;
+  if (Number.isNaN(x) || x === 0) return x; // erf(±0) = ±0, as C's erf
   const ax = Math.abs(x);
   if (ax < 2.5) {
     let term = x;

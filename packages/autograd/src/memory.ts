@@ -1,5 +1,6 @@
 import type { Backend, Buf } from './backends/backend.js';
 import type { DType } from './dtype.js';
+import { ValueError } from './errors.js';
 import type { Tensor } from './tensor.js';
 import type { TensorContainer } from './types.js';
 
@@ -73,11 +74,18 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
+  } catch (e) {
+    // nothing escapes a scope that threw: free what it made (it would otherwise leak to the GC)
+    for (const t of [...scope]) t.dispose();
+    throw e;
   } finally {
     scopes.pop();
   }
   if (result instanceof Promise) {
-    throw new TypeError('tidy: fn returned a Promise; tidy scopes must be synchronous');
+    throw new ValueError(
+      'fn returned a Promise; tidy scopes must be synchronous (await outside tidy, then tidy the synchronous parts)',
+      'tidy',
+    );
   }
   const returned = new Set<Tensor>();
   collectTensors(result, returned);

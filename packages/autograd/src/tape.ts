@@ -1,6 +1,6 @@
 import type { DType } from './dtype.js';
-import { AnomalyError, DTypeError, fmt, GradError, ShapeError } from './errors.js';
-import { keep, tidy } from './memory.js';
+import { AnomalyError, DTypeError, fmt, GradError, ShapeError, ValueError } from './errors.js';
+import { keep, type Storage, tidy } from './memory.js';
 import * as ops from './ops/index.js';
 import { sameShape } from './shape.js';
 import { isTensor, type Tensor } from './tensor.js';
@@ -51,8 +51,12 @@ export function noGrad<T>(fn: () => T): T {
  * detectAnomaly(() => tensor([-1]).log()); // throws AnomalyError: log: forward produced NaN
  */
 export function detectAnomaly<T>(fn: () => T): T {
+  return withAnomaly(true, fn);
+}
+
+function withAnomaly<T>(enabled: boolean, fn: () => T): T {
   const prev = anomaly;
-  anomaly = true;
+  anomaly = enabled;
   try {
     return fn();
   } finally {
@@ -135,13 +139,15 @@ function gradients(root: Tensor, seed: Tensor, targets: readonly Tensor[] | unde
           'backward',
         );
       }
-      const inputGrads = node.vjp(g);
+      // the rule's own ops may pass through Inf (e.g. masked by a where); anomaly mode judges the
+      // gradients it returns, below, and names this op's backward rather than an op inside the rule
+      const inputGrads = withAnomaly(false, () => node.vjp!(g));
       if (!opts.retainGraph) node.vjp = null;
       node.inputs.forEach((input, i) => {
         let gi = inputGrads[i];
         if (!gi || !input.requiresGrad) return;
-        gi = unbroadcast(gi, input, node.op);
         checkFinite(gi, node.op, `backward (gradient of input ${i})`);
+        gi = unbroadcast(gi, input, node.op);
         const prev = grads.get(input);
         grads.set(input, prev ? prev.add(gi as Tensor<DType>) : gi);
       });
@@ -187,6 +193,12 @@ function seedFor(root: Tensor, seed: Tensor | undefined, op: string): Tensor {
   if (!sameShape(seed.shape, root.shape))
     throw new ShapeError(`seed gradient has shape ${fmt(seed.shape)}, expected ${fmt(root.shape)}`, op);
   if (seed.dtype !== root.dtype) throw new DTypeError(`seed gradient is ${seed.dtype}, expected ${root.dtype}`, op);
+  if (seed.backend === 'cpu') {
+    const data = seed.dataSync();
+    for (let i = 0; i < data.length; i++)
+      if (!Number.isFinite(data[i]!))
+        throw new ValueError(`seed gradient has ${data[i]} at element ${i} (shape ${fmt(seed.shape)}); expected finite values`, op);
+  }
   return seed;
 }
 
@@ -194,11 +206,12 @@ function seedFor(root: Tensor, seed: Tensor | undefined, op: string): Tensor {
 export function backward(root: Tensor, seed: Tensor | undefined, opts: BackwardOpts): void {
   const seedTensor = seedFor(root, seed, 'backward');
   const results = gradients(root, seedTensor, undefined, opts);
-  const used = new Set<Tensor>([seedTensor]);
+  const used = new Set<Storage>([seedTensor.storage]);
   for (const [leaf, found] of results) {
-    // one tensor may reach several leaves (add's rule returns g twice): each .grad owns its own
-    const g = used.has(found) ? noGrad(() => ops.clone(found)) : found;
-    used.add(g);
+    // one buffer may reach several leaves (add's rule returns g twice, reshape's a view of g):
+    // each .grad owns its own, so in-place updates of one (clipGradNorm) never touch another
+    const g = used.has(found.storage) ? noGrad(() => ops.clone(found)) : found;
+    used.add(g.storage);
     const prev = leaf.grad as Tensor | null;
     const next = prev ? (opts.createGraph ? prev.add(g as Tensor<DType>) : noGrad(() => prev.add(g as Tensor<DType>))) : g;
     if (prev) prev.dispose();
@@ -213,7 +226,7 @@ export type TensorArgs = readonly Tensor[];
 function prepareInputs(args: TensorArgs, argnums: readonly number[], op: string): { inputs: Tensor[]; outer: boolean } {
   let outer = false;
   const inputs = args.map((a, i) => {
-    if (!isTensor(a)) throw new TypeError(`${op}: argument ${i} is not a Tensor`);
+    if (!isTensor(a)) throw new ValueError(`argument ${i} is not a Tensor (got ${typeof a})`, op);
     if (!argnums.includes(i)) return a;
     if (a.dtype !== 'float32' && a.dtype !== 'float64')
       throw new DTypeError(`cannot differentiate with respect to a ${a.dtype} argument (argument ${i})`, op);
@@ -226,6 +239,39 @@ function prepareInputs(args: TensorArgs, argnums: readonly number[], op: string)
     return leaf;
   });
   return { inputs, outer };
+}
+
+/** The differentiation inputs of every `grad`/`vjp` call whose `f` is running now. */
+const tracing = new Set<Tensor>();
+
+/** Runs `fn` (with grad on) while `inputs` count as traced, for nested calls to see. */
+function traced<T>(inputs: readonly Tensor[], fn: () => T): T {
+  const added = inputs.filter((t) => !tracing.has(t));
+  for (const t of added) tracing.add(t);
+  try {
+    return withGradMode(true, fn);
+  } finally {
+    for (const t of added) tracing.delete(t);
+  }
+}
+
+/**
+ * True when `value` depends on an input of an enclosing `grad`/`vjp` that reached it other than
+ * through this call's differentiated arguments (an argument not in `argnums`, a closure): the
+ * gradient must then be recorded too, or the outer derivative silently misses that path.
+ */
+function tracedByOuter(value: Tensor): boolean {
+  if (!gradEnabled || tracing.size === 0 || !value.requiresGrad) return false;
+  const seen = new Set<Tensor>();
+  const stack = [value];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (tracing.has(t)) return true;
+    if (!t.node || seen.has(t)) continue;
+    seen.add(t);
+    for (const input of t.node.inputs) if (input.requiresGrad) stack.push(input);
+  }
+  return false;
 }
 
 function normArgnums(argnums: number | readonly number[], n: number, op: string): number[] {
@@ -277,12 +323,13 @@ export function valueAndGrad<A extends TensorArgs, const N extends number | read
 ): (...args: A) => [Tensor, GradOut<A, N>] {
   return (...args) => {
     const argnums = normArgnums(opts.argnums ?? 0, args.length, 'grad');
-    const { inputs, outer } = prepareInputs(args, argnums, 'grad');
-    const value = withGradMode(true, () => f(...(inputs as unknown as A)));
-    if (!isTensor(value)) throw new TypeError('grad: f must return a Tensor');
+    const { inputs, outer: tracked } = prepareInputs(args, argnums, 'grad');
+    const targets = argnums.map((i) => inputs[i]!);
+    const value = traced(targets, () => f(...(inputs as unknown as A)));
+    if (!isTensor(value)) throw new ValueError(`f must return a Tensor, got ${typeof value}`, 'grad');
     if (value.size !== 1)
       throw new GradError(`f must return a scalar, got shape ${fmt(value.shape)}; use vjp for non-scalar outputs`, 'grad');
-    const targets = argnums.map((i) => inputs[i]!);
+    const outer = tracked || tracedByOuter(value);
     const grads = differentiate(value, ops.onesLike(value), targets, { createGraph: outer, retainGraph: outer });
     const out = typeof (opts.argnums ?? 0) === 'number' ? grads[0]! : grads;
     return [outer ? value : value.detach(), out as GradOut<A, N>];
@@ -306,9 +353,10 @@ function differentiate(value: Tensor, seed: Tensor, targets: readonly Tensor[], 
  */
 export function vjp<A extends TensorArgs>(f: (...args: A) => Tensor, ...primals: A): [Tensor, (cotangent: Tensor) => Tensor[]] {
   const argnums = primals.map((_, i) => i);
-  const { inputs, outer } = prepareInputs(primals, argnums, 'vjp');
-  const out = withGradMode(true, () => f(...(inputs as unknown as A)));
-  if (!isTensor(out)) throw new TypeError('vjp: f must return a Tensor');
+  const { inputs, outer: tracked } = prepareInputs(primals, argnums, 'vjp');
+  const out = traced(inputs, () => f(...(inputs as unknown as A)));
+  if (!isTensor(out)) throw new ValueError(`f must return a Tensor, got ${typeof out}`, 'vjp');
+  const outer = tracked || tracedByOuter(out);
   const back = (cotangent: Tensor) => {
     const seed = out.requiresGrad ? seedFor(out, cotangent, 'vjp') : cotangent;
     return differentiate(out, seed, inputs, { createGraph: outer, retainGraph: true });

@@ -4,11 +4,19 @@ import type { Tensor } from './tensor.js';
 /** Nested JS arrays of numbers or booleans: what `tensor()` accepts. */
 export type NestedArray<T = number | boolean> = T | readonly NestedArray<T>[];
 
-/** The rank of a nested array literal: `[[1, 2]]` → 2. */
-export type RankOf<T, Acc extends unknown[] = []> = T extends readonly (infer U)[] ? RankOf<U, [...Acc, 0]> : Acc['length'];
+/** The rank of a nested array literal: `[[1, 2]]` → 2 (`number` when not known, e.g. for `NestedArray` itself). */
+export type RankOf<T, Acc extends unknown[] = []> = Acc['length'] extends 16
+  ? number
+  : T extends readonly (infer U)[]
+    ? RankOf<U, [...Acc, 0]>
+    : Acc['length'];
 
-/** The innermost element type of a nested array literal. */
-export type LeafOf<T> = T extends readonly (infer U)[] ? LeafOf<U> : T;
+/** The innermost element type of a nested array literal (depth-capped: `NestedArray` itself recurses forever). */
+export type LeafOf<T, Depth extends unknown[] = []> = Depth['length'] extends 16
+  ? never
+  : T extends readonly (infer U)[]
+    ? LeafOf<U, [...Depth, 0]>
+    : T;
 
 /** The dtype `tensor()` infers: bool for booleans, float32 for numbers. */
 export type InferDType<T> = LeafOf<T> extends boolean ? 'bool' : 'float32';

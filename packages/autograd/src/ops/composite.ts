@@ -5,11 +5,11 @@ import { DTypeError, fmt, ShapeError, ValueError } from '../errors.js';
 import { type AxisArg, normalizeAxes, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { arange } from './creation.js';
-import { gather } from './indexing.js';
+import { checkIndex, gather } from './indexing.js';
 import { concat, slice } from './movement.js';
 import { detach, where } from './pointwise.js';
 import { max, type ReduceOptions, sum } from './reduce.js';
-import { checkCount } from './util.js';
+import { checkCount, checkDType } from './util.js';
 
 /** `x²`. @example square(tensor([3])); // [9] */
 export function square<D extends DType, R extends number>(x: Tensor<D, R>): Tensor<D, R> {
@@ -31,6 +31,7 @@ export function relu<D extends DType, R extends number>(x: Tensor<D, R>): Tensor
 
 /** `x` for x > 0, `slope·x` otherwise. @example leakyRelu(tensor([-1, 2]), 0.1); // [-0.1, 2] */
 export function leakyRelu<D extends DType, R extends number>(x: Tensor<D, R>, negativeSlope = 0.01): Tensor<D, R> {
+  if (!Number.isFinite(negativeSlope)) throw new ValueError(`negativeSlope must be finite, got ${negativeSlope}`, 'leakyRelu');
   return where(x.gt(0), x, x.mul(negativeSlope)) as Tensor<D, R>;
 }
 
@@ -43,8 +44,11 @@ export function leakyRelu<D extends DType, R extends number>(x: Tensor<D, R>, ne
  * elu(tensor([-1, 2])); // [-0.632, 2]
  */
 export function elu<D extends DType, R extends number>(x: Tensor<D, R>, alpha = 1): Tensor<D, R> {
-  // expm1 of min(x, 0): the unused branch never overflows, so no 0·Inf in the gradient
-  return where(x.gt(0), x, x.minimum(0).expm1().mul(alpha)) as Tensor<D, R>;
+  if (!Number.isFinite(alpha)) throw new ValueError(`alpha must be finite, got ${alpha}`, 'elu');
+  // expm1 of min(x, 0): the unused branch never overflows, so no 0·Inf in the gradient. The min is a
+  // where, not minimum (which halves the gradient at a tie): at 0 the derivative is α·e⁰ = α, 1 for α = 1
+  const pos = x.gt(0);
+  return where(pos, x, where(pos, 0, x).expm1().mul(alpha)) as Tensor<D, R>;
 }
 
 /**
@@ -68,9 +72,16 @@ export function gelu<D extends DType, R extends number>(x: Tensor<D, R>): Tensor
  * softplus(tensor([0])); // [0.6931]
  */
 export function softplus<D extends DType, R extends number>(x: Tensor<D, R>, beta = 1, threshold = 20): Tensor<D, R> {
+  if (!Number.isFinite(beta) || beta === 0 || Number.isNaN(threshold))
+    throw new ValueError(`beta must be finite and non-zero and threshold not NaN, got beta ${beta}, threshold ${threshold}`, 'softplus');
   const bx = x.mul(beta);
-  // ln(1 + eᶻ) = max(z, 0) + ln(1 + e^(−|z|))
-  const stable = relu(bx).add(bx.abs().neg().exp().log1p()).div(beta);
+  // ln(1 + eᶻ) = max(z, 0) + ln(1 + e^(−|z|)), both pieces picked with where on z > 0: at z = 0 this
+  // is ln(1 + eᶻ) itself, so every derivative there is right (σ(0) = ½, σ′(0) = ¼). maximum/minimum
+  // split the gradient at the tie instead: the first derivative comes out ½ but the second 0.
+  const pos = bx.gt(0);
+  const stable = where(pos, bx, 0)
+    .add(where(pos, bx.neg(), bx).exp().log1p())
+    .div(beta);
   return where(bx.gt(threshold), x, stable) as Tensor<D, R>;
 }
 
@@ -112,6 +123,8 @@ export function mean<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: Reduce
  * logsumexp(tensor([0, 0])); // ln 2
  */
 export function logsumexp<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: ReduceOptions = {}): Tensor<D> {
+  checkDType(x.dtype, 'float', 'logsumexp');
+  if (countOf(x, axis, 'logsumexp') === 0) throw new ShapeError(`logsumexp over an empty axis (shape ${fmt(x.shape)})`, 'logsumexp');
   const m = max(x, axis, { keepDims: true });
   // the max only shifts: its gradient cancels exactly, so it is detached (and ±Inf rows stay finite)
   const shift = detach(where(m.abs().lt(Number.POSITIVE_INFINITY), m, 0));
@@ -128,6 +141,7 @@ export function logsumexp<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: R
  * variance(tensor([1, 2, 3, 4])); // 1.6667
  */
 export function variance<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: ReduceOptions & { correction?: number } = {}): Tensor<D> {
+  checkDType(x.dtype, 'float', 'variance');
   const n = countOf(x, axis, 'variance');
   const correction = opts.correction ?? 1;
   if (n - correction <= 0)
@@ -150,6 +164,8 @@ export function std<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: ReduceO
  * softmax(tensor([0, 0])); // [0.5, 0.5]
  */
 export function softmax<D extends DType, R extends number>(x: Tensor<D, R>, axis = -1): Tensor<D, R> {
+  checkDType(x.dtype, 'float', 'softmax');
+  normalizeAxis(axis, x.rank, 'softmax');
   const e = x.sub(detach(max(x, axis, { keepDims: true }))).exp();
   return e.div(sum(e, axis, { keepDims: true })) as Tensor<D, R>;
 }
@@ -163,6 +179,8 @@ export function softmax<D extends DType, R extends number>(x: Tensor<D, R>, axis
  * logSoftmax(tensor([0, 0])); // [-0.693, -0.693]
  */
 export function logSoftmax<D extends DType, R extends number>(x: Tensor<D, R>, axis = -1): Tensor<D, R> {
+  checkDType(x.dtype, 'float', 'logSoftmax');
+  normalizeAxis(axis, x.rank, 'logSoftmax');
   return x.sub(logsumexp(x as Tensor<D>, axis, { keepDims: true })) as Tensor<D, R>;
 }
 
@@ -318,6 +336,7 @@ export function flip<D extends DType, R extends number>(x: Tensor<D, R>, axis?: 
 export function indexSelect<D extends DType, R extends number>(x: Tensor<D, R>, axis: number, index: Tensor<'int32'>): Tensor<D, R> {
   if (index.rank !== 1) throw new ShapeError(`index must be 1-D, got shape ${fmt(index.shape)}`, 'indexSelect');
   const a = normalizeAxis(axis, x.rank, 'indexSelect');
+  checkIndex('indexSelect', index, x.shape[a]!, a);
   const shape = x.shape.map((d, i) => (i === a ? index.shape[0]! : d));
   const view = x.shape.map((_, i) => (i === a ? index.shape[0]! : 1));
   return gather(x, a, index.reshape(view).expand(shape) as Tensor<'int32'>) as Tensor<D, R>;

@@ -32,7 +32,11 @@ function fromFlat<D extends DType>(flat: ArrayLike<number>, shape: Shape, dtype:
   const backend = activeBackend();
   const t = emptyTensor(shape, dtype, backend);
   const data = allocArray(dtype, flat.length);
-  for (let i = 0; i < flat.length; i++) data[i] = dtype === 'int32' ? Math.trunc(flat[i]!) : flat[i]!;
+  for (let i = 0; i < flat.length; i++) {
+    if (dtype === 'int32' && !Number.isFinite(flat[i]!))
+      throw new ValueError(`${flat[i]} (element ${i}) cannot be stored in int32`, 'tensor');
+    data[i] = dtype === 'int32' ? Math.trunc(flat[i]!) : flat[i]!;
+  }
   backend.write(t.buf('tensor'), data);
   return finish(t, opts);
 }
@@ -79,8 +83,11 @@ function flatten(data: NestedArray, op: string): { shape: number[]; flat: number
 export function tensor<const T extends NestedArray, D extends DType = InferDType<T>>(
   data: T,
   opts?: CreateOptions<D>,
-): Tensor<D, RankOf<T>>;
-export function tensor<D extends DType = 'float32'>(data: TypedArray, opts: CreateOptions<D> & { shape?: Shape }): Tensor<D>;
+): Tensor<NoInfer<D>, RankOf<T>>;
+export function tensor<
+  A extends TypedArray,
+  D extends DType = A extends Float64Array ? 'float64' : A extends Int32Array ? 'int32' : A extends Uint8Array ? 'bool' : 'float32',
+>(data: A, opts?: CreateOptions<D> & { shape?: Shape }): Tensor<NoInfer<D>>;
 export function tensor(data: NestedArray | TypedArray, opts: CreateOptions & { shape?: Shape } = {}): Tensor {
   const op = 'tensor';
   if (opts.dtype !== undefined) assertDType(opts.dtype, op);
@@ -91,7 +98,7 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOptions & { s
       throw new ShapeError(`shape ${fmt(shape)} needs ${sizeOf(shape)} elements, the array has ${data.length}`, op);
     return fromFlat(data, shape, opts.dtype ?? dtypeOfArray(data as TypedArray), opts);
   }
-  if (isTensor(data)) throw new TypeError('tensor: got a Tensor; use .clone() or .cast() instead');
+  if (isTensor(data)) throw new ValueError('got a Tensor; use .clone() or .cast() instead', op);
   const { shape, flat } = flatten(data, op);
   return fromFlat(flat, shape, opts.dtype ?? (firstLeaf(data) === 'boolean' ? 'bool' : 'float32'), opts);
 }
@@ -102,7 +109,10 @@ function firstLeaf(d: unknown): string {
 }
 
 /** A 0-d tensor holding `value`. @example scalar(3).item(); // 3 */
-export function scalar<D extends DType = 'float32'>(value: number | boolean, opts?: CreateOptions<D>): Tensor<D, 0> {
+export function scalar<V extends number | boolean, D extends DType = V extends boolean ? 'bool' : 'float32'>(
+  value: V,
+  opts?: CreateOptions<D>,
+): Tensor<NoInfer<D>, 0> {
   return fromFlat([Number(value)], [], (opts?.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32')) as D, opts) as Tensor<D, 0>;
 }
 
@@ -112,15 +122,16 @@ export function scalar<D extends DType = 'float32'>(value: number | boolean, opt
  * @example
  * full([2, 2], 7);
  */
-export function full<D extends DType = 'float32', const S extends Shape = Shape>(
+export function full<const S extends Shape, V extends number | boolean, D extends DType = V extends boolean ? 'bool' : 'float32'>(
   shape: S,
-  value: number | boolean,
+  value: V,
   opts?: CreateOptions<D>,
-): Tensor<D, S['length']> {
+): Tensor<NoInfer<D>, S['length']> {
   assertShape(shape, 'full');
   const dtype = (opts?.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32')) as D;
   assertDType(dtype, 'full');
-  if (typeof value === 'number' && Number.isNaN(value) && !isFloat(dtype)) throw new ValueError(`NaN cannot be stored in ${dtype}`, 'full');
+  if (typeof value === 'number' && (Number.isNaN(value) || (dtype === 'int32' && !Number.isFinite(value))) && !isFloat(dtype))
+    throw new ValueError(`${value} cannot be stored in ${dtype}`, 'full');
   const backend = activeBackend();
   const t = emptyTensor(shape, dtype, backend);
   backend.fill(t.buf('full'), dtype, t.size, Number(value));
@@ -131,7 +142,7 @@ export function full<D extends DType = 'float32', const S extends Shape = Shape>
 export function zeros<D extends DType = 'float32', const S extends Shape = Shape>(
   shape: S,
   opts?: CreateOptions<D>,
-): Tensor<D, S['length']> {
+): Tensor<NoInfer<D>, S['length']> {
   return full(shape, 0, { ...opts, dtype: (opts?.dtype ?? 'float32') as D });
 }
 
@@ -139,7 +150,7 @@ export function zeros<D extends DType = 'float32', const S extends Shape = Shape
 export function ones<D extends DType = 'float32', const S extends Shape = Shape>(
   shape: S,
   opts?: CreateOptions<D>,
-): Tensor<D, S['length']> {
+): Tensor<NoInfer<D>, S['length']> {
   return full(shape, 1, { ...opts, dtype: (opts?.dtype ?? 'float32') as D });
 }
 
@@ -157,6 +168,8 @@ export function onesLike<D extends DType, R extends number>(x: Tensor<D, R>, opt
 export function fullLike<D extends DType, R extends number>(x: Tensor<D, R>, value: number, opts?: CreateOptions<D>): Tensor<D, R> {
   const backend = x.storage.backend;
   const dtype = opts?.dtype ?? x.dtype;
+  if ((Number.isNaN(value) || (dtype === 'int32' && !Number.isFinite(value))) && !isFloat(dtype))
+    throw new ValueError(`${value} cannot be stored in ${dtype}`, 'fullLike');
   const t = emptyTensor(x.shape, dtype, backend) as Tensor<D, R>;
   backend.fill(t.buf('fullLike'), dtype, t.size, value);
   return finish(t, opts);
@@ -169,11 +182,16 @@ export function fullLike<D extends DType, R extends number>(x: Tensor<D, R>, val
  * arange(5);       // [0, 1, 2, 3, 4]
  * arange(1, 2, 0.5); // [1, 1.5]
  */
-export function arange<D extends DType = 'float32'>(start: number, stop?: number, step = 1, opts?: CreateOptions<D>): Tensor<D, 1> {
+export function arange<D extends DType = 'float32'>(
+  start: number,
+  stop?: number,
+  step = 1,
+  opts?: CreateOptions<D>,
+): Tensor<NoInfer<D>, 1> {
   const op = 'arange';
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop];
   if (![lo, hi, step].every(Number.isFinite)) throw new ValueError(`start, stop and step must be finite, got ${lo}, ${hi}, ${step}`, op);
-  if (step === 0) throw new ValueError('step must be non-zero', op);
+  if (step === 0) throw new ValueError(`step must be non-zero, got start ${lo}, stop ${hi}, step 0`, op);
   const n = Math.max(0, Math.ceil((hi - lo) / step));
   const flat = Array.from({ length: n }, (_, i) => lo + i * step);
   return fromFlat(flat, [n], opts?.dtype ?? ('float32' as D), opts) as Tensor<D, 1>;
@@ -190,8 +208,10 @@ export function linspace<D extends FloatDType = 'float32'>(
   stop: number,
   num: number,
   opts?: CreateOptions<D>,
-): Tensor<D, 1> {
+): Tensor<NoInfer<D>, 1> {
   if (!Number.isInteger(num) || num < 0) throw new ValueError(`num must be a non-negative integer, got ${num}`, 'linspace');
+  if (!Number.isFinite(start) || !Number.isFinite(stop))
+    throw new ValueError(`start and stop must be finite, got ${start} and ${stop}`, 'linspace');
   const flat = Array.from({ length: num }, (_, i) => (num === 1 ? start : start + ((stop - start) * i) / (num - 1)));
   return fromFlat(flat, [num], opts?.dtype ?? ('float32' as D), opts) as Tensor<D, 1>;
 }
@@ -202,7 +222,7 @@ export function linspace<D extends FloatDType = 'float32'>(
  * @example
  * eye(2); // [[1, 0], [0, 1]]
  */
-export function eye<D extends DType = 'float32'>(n: number, m = n, opts?: CreateOptions<D>): Tensor<D, 2> {
+export function eye<D extends DType = 'float32'>(n: number, m = n, opts?: CreateOptions<D>): Tensor<NoInfer<D>, 2> {
   assertShape([n, m], 'eye');
   const flat = new Float64Array(n * m);
   for (let i = 0; i < Math.min(n, m); i++) flat[i * m + i] = 1;
@@ -231,7 +251,7 @@ function random<D extends FloatDType>(dist: RandomDist, shape: Shape, opts: Crea
 export function rand<D extends FloatDType = 'float32', const S extends Shape = Shape>(
   shape: S,
   opts?: CreateOptions<D>,
-): Tensor<D, S['length']> {
+): Tensor<NoInfer<D>, S['length']> {
   return finish(random('uniform', shape, opts, 'rand'), opts) as Tensor<D, S['length']>;
 }
 
@@ -244,7 +264,7 @@ export function rand<D extends FloatDType = 'float32', const S extends Shape = S
 export function randn<D extends FloatDType = 'float32', const S extends Shape = Shape>(
   shape: S,
   opts?: CreateOptions<D>,
-): Tensor<D, S['length']> {
+): Tensor<NoInfer<D>, S['length']> {
   return finish(random('normal', shape, opts, 'randn'), opts) as Tensor<D, S['length']>;
 }
 
@@ -259,7 +279,7 @@ export function uniform<D extends FloatDType = 'float32', const S extends Shape 
   low: number,
   high: number,
   opts?: CreateOptions<D>,
-): Tensor<D, S['length']> {
+): Tensor<NoInfer<D>, S['length']> {
   if (!Number.isFinite(low) || !Number.isFinite(high) || low > high)
     throw new ValueError(`expected finite low <= high, got [${low}, ${high})`, 'uniform');
   const u = random('uniform', shape, opts, 'uniform');
@@ -283,6 +303,12 @@ export function bernoulli(p: number | Tensor<FloatDType>, shape?: Shape): Tensor
     const out = u.lt(p);
     u.dispose();
     return out;
+  }
+  if (p.backend === 'cpu') {
+    const probs = p.dataSync();
+    for (let i = 0; i < probs.length; i++)
+      if (!(probs[i]! >= 0 && probs[i]! <= 1))
+        throw new ValueError(`p must be in [0, 1], got ${probs[i]} at element ${i} (shape ${fmt(p.shape)})`, op);
   }
   const u = random('uniform', shape ?? p.shape, { dtype: p.dtype }, op);
   const out = u.lt(p as Tensor<FloatDType>);

@@ -240,7 +240,13 @@ export const binaryOps = {
     wgsl: 'pow(a, b)',
     grad: (g, a, b, y) => {
       const positive = a.gt(0);
-      return [g.mul(b).mul(a.pow(b.sub(1))), g.mul(y).mul(positive.where(a, 1).log()).mul(positive.cast(g.dtype))];
+      // Where b = 0, b·a^(b−1) is 0·∞ = NaN at a = 0 (and in its own gradient at tiny a): use b/a there,
+      // the same value 0 with the same ∂/∂b = 1/a, and keep the other branch's exponent finite. The
+      // rule reaches itself (a.pow below), so x¹'s second derivative at 0 is 0, not NaN.
+      const zero = b.eq(0);
+      const den = zero.logicalAnd(a.ne(0)).where(a, 1);
+      const ga = g.mul(zero.where(b.div(den), b.mul(a.pow(zero.where(1, b).sub(1)))));
+      return [ga, g.mul(y).mul(positive.where(a, 1).log()).mul(positive.cast(g.dtype))];
     },
   },
   maximum: {

@@ -7,7 +7,7 @@ import { zerosLike } from './creation.js';
 import { backendOf } from './util.js';
 
 /** Index tensors must be int32 and, where the data can be read synchronously, in range. */
-function checkIndex(op: string, index: Tensor, axisSize: number, axis: number): void {
+export function checkIndex(op: string, index: Tensor, axisSize: number, axis: number): void {
   if (index.dtype !== 'int32') throw new DTypeError(`indices must be int32, got ${index.dtype}; cast with .cast('int32')`, op);
   if (index.backend !== 'cpu') return;
   const data = index.dataSync() as Int32Array;

@@ -1,5 +1,5 @@
 import type { DType } from '../dtype.js';
-import { fmt, ShapeError } from '../errors.js';
+import { DTypeError, fmt, ShapeError } from '../errors.js';
 import { broadcastShapes, sameShape, sizeOf } from '../shape.js';
 import { record } from '../tape.js';
 import { emptyTensor, type Tensor } from '../tensor.js';
@@ -35,7 +35,7 @@ export function matmul<D extends DType>(a: Tensor<D>, b: Tensor<D>): Tensor<D> {
 function batchedMatmul<D extends DType>(a: Tensor<D>, b: Tensor<D>): Tensor<D> {
   const op = 'matmul';
   const backend = backendOf(op, a, b);
-  if (a.dtype !== b.dtype) throw new ShapeError(`cannot mix ${a.dtype} and ${b.dtype}; cast one operand first`, op);
+  if (a.dtype !== b.dtype) throw new DTypeError(`cannot mix ${a.dtype} and ${b.dtype}; cast one operand first`, op);
   checkDType(a.dtype, 'float', op);
   const [m, k] = a.shape.slice(-2) as [number, number];
   const [k2, n] = b.shape.slice(-2) as [number, number];
@@ -45,7 +45,11 @@ function batchedMatmul<D extends DType>(a: Tensor<D>, b: Tensor<D>): Tensor<D> {
       op,
     );
   }
-  const batchShape = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batchShape = broadcastShapes(
+    `${op} (batch axes of ${fmt(a.shape)} and ${fmt(b.shape)})`,
+    a.shape.slice(0, -2),
+    b.shape.slice(0, -2),
+  );
   const batch = sizeOf(batchShape);
   const out = emptyTensor([...batchShape, m, n], a.dtype, backend);
   // A shared 2-D right operand folds the batch into the rows: one big GEMM instead of many small ones.

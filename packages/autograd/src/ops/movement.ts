@@ -1,5 +1,5 @@
 import type { DType } from '../dtype.js';
-import { fmt, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, fmt, ShapeError, ValueError } from '../errors.js';
 import { normalizeAxis, type Shape, sizeOf, stridesOf } from '../shape.js';
 import { record } from '../tape.js';
 import { emptyTensor, shareStorage, type Tensor } from '../tensor.js';
@@ -114,6 +114,8 @@ function resolveSlice(spec: SliceSpec, n: number, axis: number, op: string): { s
   const [s, e, st] = spec ?? [];
   const step = st ?? 1;
   if (!Number.isInteger(step) || step === 0) throw new ValueError(`slice step must be a non-zero integer, got ${step} (axis ${axis})`, op);
+  for (const v of [s, e])
+    if (v != null && !Number.isInteger(v)) throw new ValueError(`slice bounds must be integers or null, got ${v} (axis ${axis})`, op);
   const clampIdx = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
   let start: number;
   let stop: number;
@@ -169,7 +171,9 @@ export function pad<D extends DType, R extends number>(
   value = 0,
 ): Tensor<D, R> {
   const op = 'pad';
-  if (widths.length > x.rank) throw new ShapeError(`${widths.length} pad widths for a tensor of rank ${x.rank}`, op);
+  if (widths.length > x.rank)
+    throw new ShapeError(`${widths.length} pad widths for a tensor of rank ${x.rank} (shape ${fmt(x.shape)})`, op);
+  if (x.dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`pad value ${value} cannot be stored in int32`, op);
   for (const w of widths) {
     if (!Array.isArray(w) || w.length !== 2 || w.some((v) => !Number.isInteger(v) || v < 0)) {
       throw new ValueError(`pad widths must be [before, after] pairs of non-negative integers, got ${JSON.stringify(w)}`, op);
@@ -193,7 +197,7 @@ export function concat<D extends DType>(tensors: readonly Tensor<D>[], axis = 0)
   const first = tensors[0]!;
   const a = normalizeAxis(axis, first.rank, op);
   for (const [i, t] of tensors.entries()) {
-    if (t.dtype !== first.dtype) throw new ShapeError(`tensor ${i} is ${t.dtype}, tensor 0 is ${first.dtype}; cast first`, op);
+    if (t.dtype !== first.dtype) throw new DTypeError(`tensor ${i} is ${t.dtype}, tensor 0 is ${first.dtype}; cast first`, op);
     if (t.rank !== first.rank || t.shape.some((d, j) => j !== a && d !== first.shape[j])) {
       throw new ShapeError(`tensor ${i} has shape ${fmt(t.shape)}, incompatible with ${fmt(first.shape)} outside axis ${a}`, op);
     }

@@ -1,4 +1,4 @@
-import type { DType } from '../dtype.js';
+import { assertDType, type DType } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { record } from '../tape.js';
@@ -21,7 +21,7 @@ export function unary<D extends DType, R extends number>(op: UnaryOp, x: Tensor<
 export function binary<D extends DType>(op: BinaryOp, a: Tensor<D> | number, b: Tensor<D> | number): Tensor {
   const def = binaryOps[op];
   const first = isTensor(a) ? a : isTensor(b) ? b : undefined;
-  if (!first) throw new TypeError(`${op}: at least one operand must be a Tensor`);
+  if (!first) throw new ValueError(`at least one operand must be a Tensor, got ${typeof a} and ${typeof b}`, op);
   const backend = backendOf(op, first);
   const ta = toTensor(a, first.dtype, op, backend);
   const tb = toTensor(b, first.dtype, op, backend);
@@ -72,7 +72,7 @@ export function where<V extends DType>(cond: Tensor<'bool'>, a: Tensor<V> | numb
  */
 export function cast<T extends DType, R extends number>(x: Tensor<DType, R>, dtype: T): Tensor<T, R> {
   const op = 'cast';
-  if (!['float32', 'float64', 'int32', 'bool'].includes(dtype)) throw new ValueError(`unknown dtype ${JSON.stringify(dtype)}`, op);
+  assertDType(dtype, op);
   if (x.dtype === dtype) return x as unknown as Tensor<T, R>;
   const backend = backendOf(op, x);
   const out = emptyTensor(x.shape, dtype, backend) as Tensor<T, R>;

@@ -45,14 +45,23 @@ function reduce<D extends DType>(op: ReduceOp, x: Tensor<D>, axis: AxisArg | und
   });
 }
 
-/** ∂prod/∂xᵢ = ∏_{j≠i} xⱼ, exact with zeros: y/x without zeros, the other factors at a lone zero, 0 beyond. */
+/**
+ * ∂prod/∂xᵢ = ∏_{j≠i} xⱼ, exact with zeros: y/x without zeros, the other factors at a lone zero, 0 beyond.
+ * With zeros the value is 0 or the non-zero factors, but its derivative is not: a single zero factor
+ * besides xᵢ is kept in value-0 form (the sum of the zero entries, minus xᵢ's), so second
+ * derivatives are exact too.
+ */
 function prodGradFactor<D extends DType>(x: Tensor<D>, y: Tensor<D>, axes: number[]): Tensor<D> {
   const isZero = x.eq(0);
   const zeros = isZero.cast(x.dtype).sum(axes, { keepDims: true });
   const safeX = where(isZero, 1, x);
   const othersAtZero = safeX.prod(axes, { keepDims: true });
   const noZero = y.div(safeX);
-  return where(zeros.eq(0), noZero, where(zeros.eq(1).logicalAnd(isZero), othersAtZero, 0)) as Tensor<D>;
+  const zeroX = where(isZero, x, 0);
+  const otherZeroX = zeroX.sum(axes, { keepDims: true }).sub(zeroX); // the zero factors besides xᵢ (0 in value)
+  const otherZeros = zeros.sub(isZero.cast(x.dtype)); // how many there are
+  const oneOtherZero = otherZeroX.mul(othersAtZero).div(safeX);
+  return where(zeros.eq(0), noZero, where(otherZeros.eq(0), othersAtZero, where(otherZeros.eq(1), oneOtherZero, 0))) as Tensor<D>;
 }
 
 /**

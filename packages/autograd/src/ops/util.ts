@@ -28,7 +28,9 @@ export function backendOf(op: string, ...ts: Tensor[]): Backend {
 /** A number operand becomes a scalar tensor of the other operand's dtype. */
 export function toTensor<D extends DType>(x: Tensor<D> | number, dtype: D, op: string, backend: Backend): Tensor<D> {
   if (isTensor(x)) return x;
-  if (typeof x !== 'number') throw new TypeError(`${op}: expected a Tensor or a number, got ${typeof x}`);
+  if (typeof x !== 'number') throw new ValueError(`expected a Tensor or a number, got ${typeof x}`, op);
+  if (dtype === 'int32' && !Number.isInteger(x))
+    throw new DTypeError(`the number ${x} does not fit an int32 operand; cast the tensor with .cast('float32') first`, op);
   const t = emptyTensor([], dtype, backend);
   backend.fill(t.buf(op), dtype, 1, dtype === 'bool' ? Number(Boolean(x)) : x);
   return t;

@@ -11,7 +11,9 @@ describe('gradcheck', () => {
   it('rejects a wrong gradient and names the input and element', () => {
     const wrong = customGrad((t: Tensor) => ({ value: t.square(), vjp: (g) => [g.mul(t).mul(3)] }));
     expect(() => gradcheck(wrong, [tensor([1, 2], { dtype: 'float64' })])).toThrow(GradcheckError);
-    expect(() => gradcheck(wrong, [tensor([1, 2], { dtype: 'float64' })])).toThrow(/gradient of input 0 \(shape \[2\]\) at element 0: analytic/);
+    expect(() => gradcheck(wrong, [tensor([1, 2], { dtype: 'float64' })])).toThrow(
+      /gradient of input 0 \(shape \[2\]\) at element 0: analytic/,
+    );
   });
 
   it('rejects a wrong second derivative that has a right first derivative', () => {

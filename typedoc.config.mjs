@@ -1,0 +1,20 @@
+// One API site for every package (each package's own typedoc.json extends typedoc.base.mjs).
+import base from './typedoc.base.mjs';
+
+/** @type {import('typedoc').TypeDocOptions} */
+export default {
+  $schema: 'https://typedoc.org/schema.json',
+  name: 'Carousel',
+  entryPointStrategy: 'packages',
+  entryPoints: ['packages/autograd', 'packages/nn', 'packages/tasks'],
+  out: 'docs/api',
+  readme: 'README.md',
+  treatWarningsAsErrors: true,
+  excludeInternal: true,
+  validation: {
+    notExported: true,
+    invalidLink: true,
+    notDocumented: true,
+  },
+  disableSources: base.disableSources,
+};
