@@ -1,6 +1,5 @@
-import { setSeed } from '@carousel/autograd';
-import { LSTM1997, RTRL1997 } from '@carousel/nn';
 import type { Experiment, TrialOptions, TrialResult } from '../experiment.js';
+import { createLearner, MODELS, type SequenceLearner } from '../learners/index.js';
 import { Rng } from '../rng.js';
 import { embeddedReberString, legalSuccessors, oneHotSymbol, SYMBOLS } from './reber.js';
 
@@ -9,6 +8,14 @@ const NETS = {
   lstm1997: { blocks: 3, cellsPerBlock: 2, outputGateBias: [-1, -2, -3] },
   'lstm1997-4x1': { blocks: 4, cellsPerBlock: 1, outputGateBias: [-1, -2, -3, -4] },
 } as const;
+
+function learnerFor(model: string, lr: number, seed: number): SequenceLearner {
+  const spec = { inputSize: 7, outputSize: 7, lr, seed };
+  const net = NETS[model as keyof typeof NETS] ?? NETS.lstm1997;
+  // only the gates are biased; weights in ±0.2; output-gate biases −1, −2, −3(, −4)
+  const arch = { lstm1997: { ...net, bias: { gate: true }, initRange: 0.2 }, hidden: 12 };
+  return createLearner(model in NETS ? 'lstm1997' : model, spec, arch);
+}
 
 /** 256 training strings (duplicates allowed, as drawn) and 256 test strings not in the training set. */
 export function reberDataset(rng: Rng): { train: string[]; test: string[] } {
@@ -26,12 +33,12 @@ export function reberDataset(rng: Rng): { train: string[]; test: string[] } {
  * The paper's success test for one string: at every step, every legal next symbol's output
  * is above every illegal symbol's output. Returns the number of steps that fail.
  */
-function stepsWrong(rtrl: RTRL1997, s: string): number {
+function stepsWrong(learner: SequenceLearner, s: string): number {
   const legal = legalSuccessors(s);
-  rtrl.reset();
+  const ys = learner.predict(inputs(s));
   let wrong = 0;
   for (let t = 0; t < s.length - 1; t++) {
-    const y = rtrl.step(oneHotSymbol(s[t]!));
+    const y = ys[t]!;
     let minLegal = Number.POSITIVE_INFINITY;
     let maxIllegal = Number.NEGATIVE_INFINITY;
     SYMBOLS.forEach((symbol, k) => {
@@ -44,41 +51,39 @@ function stepsWrong(rtrl: RTRL1997, s: string): number {
 }
 
 /** Fraction of strings with at least one wrongly predicted step. */
-const stringError = (rtrl: RTRL1997, strings: readonly string[]) => strings.filter((s) => stepsWrong(rtrl, s) > 0).length / strings.length;
+const stringError = (learner: SequenceLearner, strings: readonly string[]) =>
+  strings.filter((s) => stepsWrong(learner, s) > 0).length / strings.length;
+
+/** One-hot inputs: every symbol but the last; targets: every symbol but the first. */
+const inputs = (s: string) => Array.from(s.slice(0, -1), oneHotSymbol);
+const targets = (s: string) => Array.from(s.slice(1), oneHotSymbol);
 
 const EVAL_EVERY = 1000;
 
 function runTrial(model: string, opts: TrialOptions): TrialResult {
-  const net = NETS[model as keyof typeof NETS];
-  if (!net) throw new Error(`reber: unknown model '${model}'`);
   const rng = new Rng(opts.seed);
   const { train, test } = reberDataset(rng.fork(1));
-  setSeed(opts.seed);
-  const lstm = new LSTM1997({ inputSize: 7, outputSize: 7, ...net, bias: { gate: true }, initRange: 0.2, dtype: 'float64' });
-  const rtrl = new RTRL1997(lstm, { lr: opts.lr ?? 0.5 });
+  const learner = learnerFor(model, opts.lr ?? 0.5, opts.seed);
   const pick = rng.fork(2);
   const curve: [number, number][] = [];
   let sequences = 0;
   while (sequences < opts.maxSequences) {
     if (opts.signal?.aborted)
-      return { seed: opts.seed, success: false, sequences, testError: stringError(rtrl, test), curve, aborted: true };
-    // on-line learning: one weight update after every symbol (the paper's per-step RTRL)
+      return { seed: opts.seed, success: false, sequences, testError: stringError(learner, test), curve, aborted: true };
+    // lstm1997: one weight update after every symbol (the paper's on-line RTRL); baselines: per string
     const s = train[pick.int(train.length)]!;
-    rtrl.reset();
-    for (let t = 0; t < s.length - 1; t++) rtrl.step(oneHotSymbol(s[t]!), oneHotSymbol(s[t + 1]!));
+    learner.train(inputs(s), targets(s));
     sequences++;
     if (sequences % EVAL_EVERY === 0) {
-      const trainError = stringError(rtrl, train);
+      const trainError = stringError(learner, train);
       curve.push([sequences, trainError]);
       opts.onProgress?.(sequences, trainError);
-      if (trainError === 0 && stringError(rtrl, test) === 0) {
-        rtrl.sync();
+      if (trainError === 0 && stringError(learner, test) === 0) {
         return { seed: opts.seed, success: true, sequences, testError: 0, curve, aborted: false };
       }
     }
   }
-  rtrl.sync();
-  return { seed: opts.seed, success: false, sequences, testError: stringError(rtrl, test), curve, aborted: false };
+  return { seed: opts.seed, success: false, sequences, testError: stringError(learner, test), curve, aborted: false };
 }
 
 /**
@@ -92,7 +97,7 @@ export const embeddedReber: Experiment = {
   id: 'reber',
   title: 'Embedded Reber grammar',
   source: 'Hochreiter & Schmidhuber 1997, §5.1, Table 1',
-  models: Object.keys(NETS),
+  models: [...Object.keys(NETS), ...MODELS.slice(1)],
   defaults: { model: 'lstm1997', lr: 0.5, maxSequences: 100_000, trials: 30 },
   paper: [
     { label: 'LSTM 4 blocks × 1, lr 0.1', successRate: 100, sequences: 39_740 },
