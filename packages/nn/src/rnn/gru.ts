@@ -1,4 +1,4 @@
-import { stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
+import { ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
@@ -141,19 +141,24 @@ export class GRUCell extends Module {
     super();
     checkPositiveInt('GRUCell', { inputSize, hiddenSize });
     this.reset = opts.reset ?? 'after';
+    if (this.reset !== 'after' && this.reset !== 'before')
+      throw new ValueError(`reset must be 'after' or 'before', got '${this.reset}'`, 'GRUCell');
     this.dtype = opts.dtype ?? 'float32';
     createGRUWeights(this, inputSize, hiddenSize, opts.bias ?? true, this.dtype, '');
   }
 
   forward(x: Tensor, h?: Tensor): Tensor {
+    const op = 'GRUCell.forward';
     const xb = x.rank === 1 ? x.unsqueeze(0) : x;
     if (xb.rank !== 2 || xb.shape[1] !== this.inputSize)
-      throw new ValueError(`input must be [B, ${this.inputSize}], got [${x.shape.join(', ')}]`, 'GRUCell.forward');
+      throw new ShapeError(`input must be [B, ${this.inputSize}] or [${this.inputSize}], got [${x.shape.join(', ')}]`, op);
+    if (x.dtype !== this.dtype) throw new ValueError(`input is ${x.dtype}, the cell's parameters are ${this.dtype}; cast the input`, op);
     const B = xb.shape[0]!;
     const hb = h ? (x.rank === 1 ? h.unsqueeze(0) : h) : zeros([B, this.hiddenSize], { dtype: this.dtype });
     if (hb.rank !== 2 || hb.shape[0] !== B || hb.shape[1] !== this.hiddenSize) {
-      throw new ValueError(`state h must be [${B}, ${this.hiddenSize}], got [${hb.shape.join(', ')}]`, 'GRUCell.forward');
+      throw new ShapeError(`state h must be [${B}, ${this.hiddenSize}], got [${hb.shape.join(', ')}]`, op);
     }
+    if (hb.dtype !== this.dtype) throw new ValueError(`state h is ${hb.dtype}, expected ${this.dtype}`, op);
     const w = gruWeights(this, '');
     let xw = xb.matmul(w.wih.transpose());
     if (w.bih) xw = xw.add(w.bih);

@@ -1,4 +1,4 @@
-import { bernoulli, concat, noGrad, stack, type Tensor, tensor, ValueError, zeros } from '@carousel/autograd';
+import { bernoulli, concat, noGrad, ShapeError, stack, type Tensor, tensor, ValueError, zeros } from '@carousel/autograd';
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt, checkProbability } from '../validate.js';
@@ -73,7 +73,7 @@ const GREFF: Record<GreffVariant, Partial<LSTMCellOptions>> = {
 };
 
 function resolve(opts: LSTMCellOptions, layer: string): Structure {
-  if (opts.variant !== undefined && !(opts.variant in GREFF)) {
+  if (opts.variant !== undefined && !Object.hasOwn(GREFF, opts.variant)) {
     throw new ValueError(`unknown variant '${opts.variant}'; expected one of ${Object.keys(GREFF).join(', ')}`, layer);
   }
   const o = { ...(opts.variant ? GREFF[opts.variant] : {}), ...stripUndefined(opts) };
@@ -396,8 +396,9 @@ export class LSTMCell extends Module {
     const unbatched = x.rank === 1;
     const xb = unbatched ? x.unsqueeze(0) : x;
     if (xb.rank !== 2 || xb.shape[1] !== this.inputSize) {
-      throw new ValueError(`input must be [B, ${this.inputSize}] or [${this.inputSize}], got [${x.shape.join(', ')}]`, op);
+      throw new ShapeError(`input must be [B, ${this.inputSize}] or [${this.inputSize}], got [${x.shape.join(', ')}]`, op);
     }
+    if (x.dtype !== this.dtype) throw new ValueError(`input is ${x.dtype}, the cell's parameters are ${this.dtype}; cast the input`, op);
     const B = xb.shape[0]!;
     const h = state?.h ? (unbatched ? state.h.unsqueeze(0) : state.h) : zeros([B, this.hiddenSize], { dtype: this.dtype });
     const c = state?.c ? (unbatched ? state.c.unsqueeze(0) : state.c) : zeros([B, this.hiddenSize], { dtype: this.dtype });
@@ -406,8 +407,9 @@ export class LSTMCell extends Module {
       ['c', c],
     ] as const) {
       if (t.rank !== 2 || t.shape[0] !== B || t.shape[1] !== this.hiddenSize) {
-        throw new ValueError(`state ${name} must be [${B}, ${this.hiddenSize}], got [${t.shape.join(', ')}]`, op);
+        throw new ShapeError(`state ${name} must be [${B}, ${this.hiddenSize}], got [${t.shape.join(', ')}]`, op);
       }
+      if (t.dtype !== this.dtype) throw new ValueError(`state ${name} is ${t.dtype}, expected ${this.dtype}`, op);
     }
     const w = weightsOf(this, '', this.#structure);
     let xw = xb.matmul(w.wih.transpose());

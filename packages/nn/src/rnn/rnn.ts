@@ -1,4 +1,4 @@
-import { stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
+import { ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
@@ -104,12 +104,21 @@ export class RNNCell extends Module {
   }
 
   forward(x: Tensor, h?: Tensor): Tensor {
-    if (x.rank !== 2 || x.shape[1] !== this.inputSize)
-      throw new ValueError(`input must be [B, ${this.inputSize}], got [${x.shape.join(', ')}]`, 'RNNCell.forward');
-    const hPrev = h ?? zeros([x.shape[0]!, this.hiddenSize], { dtype: this.weight_ih.dtype });
-    let pre = x.matmul(this.weight_ih.transpose()).add(hPrev.matmul(this.weight_hh.transpose()));
+    const op = 'RNNCell.forward';
+    const dtype = this.weight_ih.dtype;
+    const xb = x.rank === 1 ? x.unsqueeze(0) : x;
+    if (xb.rank !== 2 || xb.shape[1] !== this.inputSize)
+      throw new ShapeError(`input must be [B, ${this.inputSize}] or [${this.inputSize}], got [${x.shape.join(', ')}]`, op);
+    if (x.dtype !== dtype) throw new ValueError(`input is ${x.dtype}, the cell's parameters are ${dtype}; cast the input`, op);
+    const B = xb.shape[0]!;
+    const hPrev = h ? (x.rank === 1 ? h.unsqueeze(0) : h) : zeros([B, this.hiddenSize], { dtype });
+    if (hPrev.rank !== 2 || hPrev.shape[0] !== B || hPrev.shape[1] !== this.hiddenSize)
+      throw new ShapeError(`state h must be [${B}, ${this.hiddenSize}], got [${hPrev.shape.join(', ')}]`, op);
+    if (hPrev.dtype !== dtype) throw new ValueError(`state h is ${hPrev.dtype}, expected ${dtype}`, op);
+    let pre = xb.matmul(this.weight_ih.transpose()).add(hPrev.matmul(this.weight_hh.transpose()));
     if (this.bias_ih) pre = pre.add(this.bias_ih);
     if (this.bias_hh) pre = pre.add(this.bias_hh);
-    return this.#act(pre);
+    const out = this.#act(pre);
+    return x.rank === 1 ? out.squeeze(0) : out;
   }
 }
