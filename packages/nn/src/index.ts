@@ -4,8 +4,45 @@
  * @packageDocumentation
  */
 export * as init from './init.js';
+export {
+  fromKeras,
+  fromOnnx,
+  fromPyTorch,
+  type ImportOptions,
+  type KerasImportOptions,
+  type KerasWeights,
+  type OnnxWeights,
+  type PyTorchImportOptions,
+  type TargetOptions,
+  type WeightLike,
+} from './io/convert.js';
+export {
+  CONFIG_KEY,
+  loadSafetensors,
+  modelFromSafetensors,
+  modelToSafetensors,
+  type SafetensorsContents,
+  saveSafetensors,
+} from './io/safetensors.js';
+export { Dropout } from './layers/dropout.js';
+export { Embedding, type EmbeddingOptions, type PretrainedEmbeddingOptions } from './layers/embedding.js';
+export { LayerNorm, type LayerNormOptions } from './layers/layernorm.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
+export { type Layer, Sequential } from './layers/sequential.js';
+export {
+  type BceWithLogitsOptions,
+  bceWithLogits,
+  type CrossEntropyOptions,
+  crossEntropy,
+  type LossOptions,
+  mseLoss,
+  type NllLossOptions,
+  nllLoss,
+  type Reduction,
+  sumSquaredError,
+} from './losses.js';
 export { type LoadOptions, Module, parameter, type StateDict } from './module.js';
+export * from './optim/index.js';
 export { layerNorm } from './rnn/functional.js';
 export { GRU, GRUCell, type GRUOptions } from './rnn/gru.js';
 export { type GreffVariant, LSTM, LSTMCell, type LSTMCellOptions, type LSTMOptions } from './rnn/lstm.js';
