@@ -34,7 +34,7 @@ describe('Linear', () => {
     const l = new Linear(3, 2, { dtype: 'float64' });
     // the module's own forward, with its parameters swapped for the checked inputs
     const f = (x: Tensor, w: Tensor, b: Tensor) => {
-      const saved = [l.weight, l.bias!];
+      const saved: [Tensor, Tensor | null] = [l.weight, l.bias];
       [l.weight, l.bias] = [w, b];
       const y = l.forward(x).tanh();
       [l.weight, l.bias] = saved;

@@ -2,7 +2,7 @@ import { ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/aut
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
-import { type DirectionRunner, SequenceLayer, type SequenceOptions } from './sequence.js';
+import { type DirectionRunner, projectSteps, SequenceLayer, type SequenceOptions } from './sequence.js';
 
 /** Options of {@link GRU} and {@link GRUCell}. */
 export interface GRUOptions extends SequenceOptions {
@@ -106,15 +106,12 @@ export class GRU extends SequenceLayer<{ h: Tensor }> {
     const w = gruWeights(this, this.suffix(layer, direction));
     const H = this.hiddenSize;
     return (x, h0) => {
-      const [T, B, I] = x.shape as [number, number, number];
-      let xw = x.reshape([T * B, I]).matmul(w.wih.transpose());
-      if (w.bih) xw = xw.add(w.bih);
-      const xs = xw.reshape([T, B, 3 * H]).split(1, 0);
+      const xs = projectSteps(x, w.wih, (xw) => (w.bih ? xw.add(w.bih) : xw));
       const step = gruStep(w, H, this.reset === 'before');
       let h = h0;
       const outs: Tensor[] = [];
-      for (let t = 0; t < T; t++) {
-        h = step(xs[t]!.reshape([B, 3 * H]), h);
+      for (const xt of xs) {
+        h = step(xt, h);
         outs.push(h);
       }
       return { output: stack(outs, 0), h };

@@ -3,7 +3,7 @@ import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt, checkProbability } from '../validate.js';
 import { layerNorm } from './functional.js';
-import { type DirectionRunner, SequenceLayer, type SequenceOptions } from './sequence.js';
+import { type DirectionRunner, projectSteps, SequenceLayer, type SequenceOptions } from './sequence.js';
 
 /** Greff et al. (2015)'s names for the variants of their "vanilla" (peephole) LSTM. */
 export type GreffVariant = 'vanilla' | 'NIG' | 'NFG' | 'NOG' | 'NIAF' | 'NOAF' | 'NP' | 'CIFG' | 'FGR';
@@ -284,11 +284,11 @@ function zoneout(h: Tensor, c: Tensor, hNew: Tensor, cNew: Tensor, p: number, tr
 /** Runs one direction of one layer over a `[T, B, I]` sequence. */
 function lstmRunner(w: Weights, s: Structure, H: number, training: boolean): DirectionRunner {
   return (x, h0, c0) => {
-    const [T, B, I] = x.shape as [number, number, number];
-    let xw = x.reshape([T * B, I]).matmul(w.wih.transpose());
-    if (w.ln) xw = layerNorm(xw, w.ln.ih_weight, w.ln.ih_bias);
-    if (w.bih) xw = xw.add(w.bih);
-    const xs = xw.reshape([T, B, -1]).split(1, 0);
+    const B = x.shape[1]!;
+    const xs = projectSteps(x, w.wih, (xw) => {
+      const normed = w.ln ? layerNorm(xw, w.ln.ih_weight, w.ln.ih_bias) : xw;
+      return w.bih ? normed.add(w.bih) : normed;
+    });
     const step = makeStep(w, s, H, training, B);
     let h = h0;
     let c = c0!;
@@ -296,8 +296,8 @@ function lstmRunner(w: Weights, s: Structure, H: number, training: boolean): Dir
       ? zeros([B, s.gates.filter((g) => g !== 'g').length * H], { dtype: x.dtype as 'float32' })
       : undefined;
     const outs: Tensor[] = [];
-    for (let t = 0; t < T; t++) {
-      const r = step(xs[t]!.reshape([B, -1]), h, c, gates);
+    for (const xt of xs) {
+      const r = step(xt, h, c, gates);
       h = r.h;
       c = r.c;
       gates = r.gates;

@@ -2,7 +2,7 @@ import { ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/aut
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
-import { type DirectionRunner, SequenceLayer, type SequenceOptions } from './sequence.js';
+import { type DirectionRunner, projectSteps, SequenceLayer, type SequenceOptions } from './sequence.js';
 
 /** Options of {@link RNN}. */
 export interface RNNOptions extends SequenceOptions {
@@ -55,16 +55,13 @@ export class RNN extends SequenceLayer<{ h: Tensor }> {
     const [wih, whh, bih, bhh] = [ps[`weight_ih${s}`]!, ps[`weight_hh${s}`]!, ps[`bias_ih${s}`], ps[`bias_hh${s}`]];
     const act = activation(this.nonlinearity, 'RNN');
     return (x, h0) => {
-      const [T, B, I] = x.shape as [number, number, number];
-      let xw = x.reshape([T * B, I]).matmul(wih.transpose());
-      if (bih) xw = xw.add(bih);
-      if (bhh) xw = xw.add(bhh);
-      const xs = xw.reshape([T, B, -1]).split(1, 0);
+      // both biases are constant over time: fold them into the one input projection
+      const xs = projectSteps(x, wih, (xw) => [bih, bhh].reduce<Tensor>((acc, b) => (b ? acc.add(b) : acc), xw));
       const whhT = whh.transpose();
       let h = h0;
       const outs: Tensor[] = [];
-      for (let t = 0; t < T; t++) {
-        h = act(xs[t]!.reshape([B, -1]).add(h.matmul(whhT)));
+      for (const xt of xs) {
+        h = act(xt.add(h.matmul(whhT)));
         outs.push(h);
       }
       return { output: stack(outs, 0), h };

@@ -148,6 +148,19 @@ export abstract class SequenceLayer<S extends RecurrentState> extends Module {
   }
 }
 
+/**
+ * The input projection of every step at once — one `[T·B, I] · W_ihᵀ` GEMM instead of T small
+ * ones — then `post` (bias, layer norm) and a split back into per-step `[B, G]` tensors.
+ */
+export function projectSteps(x: Tensor, wih: Tensor, post: (xw: Tensor) => Tensor = (xw) => xw): Tensor[] {
+  const [T, B, I] = x.shape as [number, number, number];
+  const xw = post(x.reshape([T * B, I]).matmul(wih.transpose()));
+  return xw
+    .reshape([T, B, -1])
+    .split(1, 0)
+    .map((step) => step.reshape([B, -1]));
+}
+
 /** Inverted dropout: zero with probability p, scale survivors by 1/(1 − p). */
 export function dropoutMask(x: Tensor, p: number): Tensor {
   const keep = noGrad(() =>
