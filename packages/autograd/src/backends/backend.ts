@@ -78,7 +78,11 @@ export interface Backend {
   random(dist: RandomDist, key: number, counter: number, out: Buf, dtype: DType, size: number): void;
 }
 
-const registry = new Map<string, () => Promise<Backend> | Backend>([['cpu', () => cpuBackend]]);
+const registry = new Map<string, () => Promise<Backend> | Backend>([
+  ['cpu', () => cpuBackend],
+  // loaded on first use: the device code (and, in Node, the optional 'webgpu' package) stays out of CPU-only runs
+  ['webgpu', async () => (await import('./webgpu/index.js')).createWebGPUBackend()],
+]);
 const instances = new Map<string, Backend>();
 let current: Backend | undefined;
 

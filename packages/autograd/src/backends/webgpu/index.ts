@@ -1,0 +1,355 @@
+/// <reference types="@webgpu/types" />
+import { allocArray, type DType, type TypedArray } from '../../dtype.js';
+import { BackendError } from '../../errors.js';
+import type { BinaryOp, UnaryOp } from '../../ops/elementwise.js';
+import type { Shape } from '../../shape.js';
+import type { ArgReduceOp, AxisDims, Backend, Buf, MatmulDims, RandomDist, ReduceOp, View } from '../backend.js';
+import { BufferPool, GpuBuf, type PoolStats } from './buffers.js';
+import { acquireDevice, type GpuDevice } from './device.js';
+import { type Kernel, PipelineCache } from './pipelines.js';
+import { CommandQueue } from './queue.js';
+import { groups1d } from './shaders/common.js';
+import { binarySource, castSource, copySource, fillSource, unarySource, whereSource } from './shaders/elementwise.js';
+import { gatherSource, scatterAddSource } from './shaders/indexing.js';
+import { matmulSource, TILE } from './shaders/matmul.js';
+import { randomSource } from './shaders/random.js';
+import { argReduceSource, cumsumSource, REDUCE_CHUNK, ROW_REDUCE_MIN, reduceSource } from './shaders/reduce.js';
+import { planStrided } from './strided.js';
+
+const STORAGE = 0x80; // GPUBufferUsage.STORAGE (the constants are globals only after the device loads)
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const MAP_READ = 0x01;
+
+/** Counters for tests and profiling: the pools, compiled pipelines, dispatches and submits. */
+export interface WebGPUStats {
+  buffers: PoolStats;
+  staging: PoolStats;
+  pipelines: number;
+  dispatches: number;
+  submits: number;
+}
+
+const contiguous = (shape: Shape): number[] => {
+  const s = new Array<number>(shape.length);
+  for (let i = shape.length - 1, acc = 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+};
+
+/**
+ * The WebGPU backend: float32, int32 and bool tensors in pooled GPUBuffers (4 bytes per element),
+ * WGSL compute kernels for every primitive, batched submits, asynchronous reads.
+ */
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly device: GPUDevice;
+  readonly description: string;
+  readonly #pool: BufferPool;
+  readonly #staging: BufferPool;
+  readonly #queue: CommandQueue;
+  readonly #pipelines: PipelineCache;
+  readonly #maxGroups: number;
+  readonly #maxBinding: number;
+  #error: string | null = null;
+
+  constructor({ device, limits, description }: GpuDevice) {
+    this.device = device;
+    this.description = description;
+    this.#maxGroups = limits.maxComputeWorkgroupsPerDimension;
+    this.#maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    this.#pool = new BufferPool(device, STORAGE | COPY_SRC | COPY_DST, 'carousel tensor', 512 * 2 ** 20);
+    this.#staging = new BufferPool(device, MAP_READ | COPY_DST, 'carousel readback', 64 * 2 ** 20);
+    this.#queue = new CommandQueue(device, limits.minStorageBufferOffsetAlignment);
+    this.#pipelines = new PipelineCache(device);
+    device.addEventListener('uncapturederror', (e) => this.#fail((e as GPUUncapturedErrorEvent).error.message));
+    device.lost.then((info) => this.#fail(`WebGPU device lost (${info.reason}): ${info.message}`));
+  }
+
+  /** Records a device error for the next read (the first one: later ones are mostly its echoes). */
+  #fail(message: string): void {
+    if (message.includes('is invalid due to a previous error')) return;
+    this.#error ??= message;
+  }
+
+  /** Throws the first device error seen since the last check (errors arrive asynchronously). */
+  #check(op: string): void {
+    if (this.#error === null) return;
+    const message = this.#error;
+    this.#error = null;
+    throw new BackendError(message, op);
+  }
+
+  stats(): WebGPUStats {
+    return {
+      buffers: this.#pool.stats(),
+      staging: this.#staging.stats(),
+      pipelines: this.#pipelines.size,
+      dispatches: this.#queue.dispatches,
+      submits: this.#queue.submits,
+    };
+  }
+
+  /** Submits pending work and waits until the GPU has finished it. */
+  async sync(): Promise<void> {
+    this.#queue.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.#check('sync');
+  }
+
+  /** Releases the pooled buffers and the device; the backend is unusable afterwards. */
+  destroy(): void {
+    this.#queue.flush();
+    this.#pool.trim();
+    this.#staging.trim();
+    this.#queue.destroy();
+    this.device.destroy();
+  }
+
+  // ---- buffers --------------------------------------------------------------------------------
+
+  alloc(dtype: DType, size: number): Buf {
+    if (dtype === 'float64') {
+      throw new BackendError(
+        "float64 is not supported on WebGPU (WGSL has no f64): use float32, or the 'cpu' backend for float64 work such as gradcheck",
+        'alloc',
+      );
+    }
+    const bytes = Math.max(1, size) * 4;
+    if (bytes > this.#maxBinding) {
+      throw new BackendError(
+        `${size} elements (${bytes} bytes) exceed this device's largest storage buffer (${this.#maxBinding} bytes)`,
+        'alloc',
+      );
+    }
+    const { buffer, capacity } = this.#pool.acquire(bytes);
+    return new GpuBuf(buffer, capacity, dtype, size);
+  }
+
+  free(buf: Buf): void {
+    const b = buf as GpuBuf;
+    if (b.freed) return;
+    b.freed = true;
+    this.#pool.release(b.buffer, b.capacity);
+  }
+
+  bytes(buf: Buf): number {
+    return (buf as GpuBuf).capacity;
+  }
+
+  write(buf: Buf, data: TypedArray): void {
+    const b = buf as GpuBuf;
+    const n = Math.min(data.length, b.size);
+    if (n === 0) return;
+    let words: Float32Array | Int32Array | Uint32Array;
+    if (b.dtype === 'float32') words = data instanceof Float32Array ? data : Float32Array.from(data);
+    else if (b.dtype === 'int32') words = data instanceof Int32Array ? data : Int32Array.from(data);
+    else words = Uint32Array.from(data, (v) => (v ? 1 : 0));
+    this.#queue.write(b.buffer, words.subarray(0, n));
+  }
+
+  async read(buf: Buf, dtype: DType, size: number): Promise<TypedArray> {
+    const b = buf as GpuBuf;
+    this.#check('read');
+    if (size === 0) return allocArray(dtype, 0);
+    const bytes = size * 4;
+    // Recorded and submitted now, before any await: the buffer may be freed and reused right after.
+    const { buffer: staging, capacity } = this.#staging.acquire(bytes);
+    this.#queue.copy(b.buffer, 0, staging, 0, bytes);
+    this.#queue.flush();
+    try {
+      await staging.mapAsync(1 /* GPUMapMode.READ */, 0, bytes);
+    } catch (e) {
+      this.#staging.discard(staging, capacity);
+      this.#check('read');
+      throw new BackendError(`reading a WebGPU buffer failed: ${(e as Error).message}`, 'read');
+    }
+    const raw = staging.getMappedRange(0, bytes).slice(0);
+    staging.unmap();
+    this.#staging.release(staging, capacity);
+    this.#check('read');
+    if (dtype === 'float32') return new Float32Array(raw);
+    if (dtype === 'int32') return new Int32Array(raw);
+    return Uint8Array.from(new Uint32Array(raw), (v) => (v ? 1 : 0));
+  }
+
+  readSync(): TypedArray {
+    throw new BackendError(
+      'WebGPU tensors cannot be read synchronously (dataSync, arraySync, item); use `await t.data()` or `await t.array()`',
+      'dataSync',
+    );
+  }
+
+  // ---- kernels --------------------------------------------------------------------------------
+
+  #kernel(key: string, source: () => string): Kernel {
+    return this.#pipelines.get(key, source);
+  }
+
+  #run1d(kernel: Kernel, buffers: readonly Buf[], params: number[], n: number): void {
+    if (n <= 0) return;
+    this.#queue.dispatch(
+      kernel,
+      buffers.map((b) => (b as GpuBuf).buffer),
+      params,
+      groups1d(n, this.#maxGroups),
+    );
+  }
+
+  fill(out: Buf, dtype: DType, size: number, value: number): void {
+    // the value's bits as the CPU stores them (Int32Array/Uint8Array conversions included)
+    const bits =
+      dtype === 'float32'
+        ? new Int32Array(new Float32Array([value]).buffer)[0]!
+        : dtype === 'int32'
+          ? new Int32Array([value])[0]!
+          : new Uint8Array([value])[0]!;
+    this.#run1d(this.#kernel('fill', fillSource), [out], [size, bits], size);
+  }
+
+  unary(op: UnaryOp, x: Buf, out: Buf, dtype: DType, size: number): void {
+    this.#run1d(
+      this.#kernel(`unary:${op}:${dtype}`, () => unarySource(op, dtype)),
+      [x, out],
+      [size],
+      size,
+    );
+  }
+
+  binary(op: BinaryOp, a: View, b: View, out: Buf, dtype: DType, shape: Shape): void {
+    const plan = planStrided(shape, [a.strides, b.strides, contiguous(shape)], [a.offset, b.offset], 2);
+    const kernel = this.#kernel(`binary:${op}:${dtype}:${plan.cls}`, () => binarySource(op, dtype, plan.cls));
+    this.#run1d(kernel, [a.buf, b.buf, out], plan.params, plan.n);
+  }
+
+  where(cond: View, a: View, b: View, out: Buf, _dtype: DType, shape: Shape): void {
+    const plan = planStrided(shape, [cond.strides, a.strides, b.strides, contiguous(shape)], [cond.offset, a.offset, b.offset], 3);
+    this.#run1d(
+      this.#kernel(`where:${plan.cls}`, () => whereSource(plan.cls)),
+      [cond.buf, a.buf, b.buf, out],
+      plan.params,
+      plan.n,
+    );
+  }
+
+  cast(x: Buf, from: DType, out: Buf, to: DType, size: number): void {
+    this.#run1d(
+      this.#kernel(`cast:${from}:${to}`, () => castSource(from, to)),
+      [x, out],
+      [size],
+      size,
+    );
+  }
+
+  copy(src: View, dst: View, dtype: DType): void {
+    if (src.buf === dst.buf) {
+      // a read-only and a writable binding of one buffer may not alias: go through a temporary
+      const n = dst.shape.reduce((p, d) => p * d, 1);
+      const tmp = this.alloc(dtype, n);
+      this.copy(src, { buf: tmp, shape: dst.shape, strides: contiguous(dst.shape), offset: 0 }, dtype);
+      this.copy({ buf: tmp, shape: dst.shape, strides: contiguous(dst.shape), offset: 0 }, dst, dtype);
+      this.free(tmp);
+      return;
+    }
+    const plan = planStrided(dst.shape, [src.strides, dst.strides], [src.offset, dst.offset], 2);
+    this.#run1d(
+      this.#kernel(`copy:${plan.cls}`, () => copySource(plan.cls)),
+      [src.buf, dst.buf],
+      plan.params,
+      plan.n,
+    );
+  }
+
+  reduce(op: ReduceOp, x: Buf, out: Buf, dtype: DType, outer: number, inner: number): void {
+    if (outer === 0) return;
+    if (inner < ROW_REDUCE_MIN) {
+      this.#run1d(
+        this.#kernel(`reduce:${op}:${dtype}:thread`, () => reduceSource(op, dtype, 'thread')),
+        [x, out],
+        [outer, inner],
+        outer,
+      );
+      return;
+    }
+    // Few long rows: a first pass reduces chunks in parallel, a second (recursive) pass the partials.
+    const chunks = outer < 64 && inner > REDUCE_CHUNK ? Math.ceil(inner / REDUCE_CHUNK) : 1;
+    const target = chunks === 1 ? out : this.alloc(dtype, outer * chunks);
+    const kernel = this.#kernel(`reduce:${op}:${dtype}:row`, () => reduceSource(op, dtype, 'row'));
+    const params = [outer * chunks, inner, chunks === 1 ? inner : REDUCE_CHUNK, chunks];
+    this.#queue.dispatch(kernel, [(x as GpuBuf).buffer, (target as GpuBuf).buffer], params, groups1d(outer * chunks, this.#maxGroups, 1));
+    if (chunks === 1) return;
+    this.reduce(op, target, out, dtype, outer, chunks);
+    this.free(target);
+  }
+
+  argReduce(op: ArgReduceOp, x: Buf, out: Buf, dtype: DType, { outer, axisSize, inner }: AxisDims): void {
+    const n = outer * inner;
+    if (n === 0) return;
+    const cls = inner === 1 && axisSize >= ROW_REDUCE_MIN ? 'row' : 'thread';
+    const kernel = this.#kernel(`argReduce:${op}:${dtype}:${cls}`, () => argReduceSource(op, dtype, cls));
+    const params = [n, axisSize, inner];
+    if (cls === 'thread') this.#run1d(kernel, [x, out], params, n);
+    else this.#queue.dispatch(kernel, [(x as GpuBuf).buffer, (out as GpuBuf).buffer], params, groups1d(n, this.#maxGroups, 1));
+  }
+
+  cumsum(x: Buf, out: Buf, dtype: DType, { outer, axisSize, inner }: AxisDims, reverse: boolean): void {
+    const n = outer * inner;
+    this.#run1d(
+      this.#kernel(`cumsum:${dtype}`, () => cumsumSource(dtype)),
+      [x, out],
+      [n, axisSize, inner, reverse ? 1 : 0],
+      axisSize === 0 ? 0 : n,
+    );
+  }
+
+  matmul(a: Buf, b: Buf, out: Buf, dtype: DType, { batch, m, k, n, aBatchStride, bBatchStride }: MatmulDims): void {
+    if (dtype !== 'float32') throw new BackendError(`matmul on WebGPU is float32 only, got ${dtype}`, 'matmul');
+    if (batch === 0 || m === 0 || n === 0) return;
+    if (k === 0) {
+      this.fill(out, dtype, batch * m * n, 0);
+      return;
+    }
+    const cols = Math.ceil(n / TILE);
+    if (cols > this.#maxGroups) throw new BackendError(`matmul with n = ${n} columns exceeds this device's dispatch limit`, 'matmul');
+    const groups: [number, number, number] = [cols, Math.min(Math.ceil(m / TILE), this.#maxGroups), Math.min(batch, this.#maxGroups)];
+    this.#queue.dispatch(
+      this.#kernel('matmul:float32', matmulSource),
+      [(a as GpuBuf).buffer, (b as GpuBuf).buffer, (out as GpuBuf).buffer],
+      [batch, m, k, n, aBatchStride, bBatchStride],
+      groups,
+    );
+  }
+
+  gather(x: Buf, index: Buf, out: Buf, _dtype: DType, { outer, axisSize, inner }: AxisDims, indexSize: number): void {
+    const n = outer * indexSize * inner;
+    this.#run1d(this.#kernel('gather', gatherSource), [x, index, out], [n, axisSize, indexSize, inner], n);
+  }
+
+  scatterAdd(out: Buf, index: Buf, src: Buf, dtype: DType, { outer, axisSize, inner }: AxisDims, indexSize: number): void {
+    const n = outer * axisSize * inner;
+    if (indexSize === 0) return;
+    this.#run1d(
+      this.#kernel(`scatterAdd:${dtype}`, () => scatterAddSource(dtype)),
+      [out, index, src],
+      [n, axisSize, indexSize, inner],
+      n,
+    );
+  }
+
+  random(dist: RandomDist, key: number, counter: number, out: Buf, dtype: DType, size: number): void {
+    if (dtype !== 'float32') throw new BackendError(`random values on WebGPU are float32 only, got ${dtype}`, 'random');
+    this.#run1d(
+      this.#kernel(`random:${dist}`, () => randomSource(dist)),
+      [out],
+      [size, key | 0, counter | 0],
+      size,
+    );
+  }
+}
+
+/** Acquires a device and builds the backend (what `setBackend('webgpu')` calls, once). */
+export async function createWebGPUBackend(): Promise<WebGPUBackend> {
+  return new WebGPUBackend(await acquireDevice());
+}

@@ -1,0 +1,52 @@
+/** Output tile edge: a 16×16 workgroup computes a 16×16 block of C. */
+export const TILE = 16;
+
+/**
+ * Batched GEMM `C[b] = A[b]·B[b]` on row-major float32, tiled through workgroup memory: each step
+ * loads a 16×16 tile of A and of B (zero outside the matrix) and every invocation accumulates one
+ * element of C. Parameters `[batch, m, k, n, aBatchStride, bBatchStride]`; a batch stride of 0
+ * broadcasts. Row blocks and batches beyond the dispatch grid are looped over (the loop bounds are
+ * uniform, so the barriers are too).
+ */
+export function matmulSource(): string {
+  return `@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<storage, read> P: array<i32>;
+var<workgroup> As: array<array<f32, ${TILE}>, ${TILE}>;
+var<workgroup> Bs: array<array<f32, ${TILE}>, ${TILE}>;
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let batch = P[0];
+  let m = P[1];
+  let k = P[2];
+  let n = P[3];
+  let tx = i32(lid.x);
+  let ty = i32(lid.y);
+  let col = i32(wid.x) * ${TILE} + tx;
+  let rowBlocks = (m + ${TILE - 1}) / ${TILE};
+  for (var bt = i32(wid.z); bt < batch; bt += i32(nwg.z)) {
+    let aOff = bt * P[4];
+    let bOff = bt * P[5];
+    let cOff = bt * m * n;
+    for (var rb = i32(wid.y); rb < rowBlocks; rb += i32(nwg.y)) {
+      let row = rb * ${TILE} + ty;
+      var acc = 0.0;
+      for (var t = 0; t < k; t += ${TILE}) {
+        let ac = t + tx;
+        var av = 0.0;
+        if (row < m && ac < k) { av = A[aOff + row * k + ac]; }
+        As[ty][tx] = av;
+        let br = t + ty;
+        var bv = 0.0;
+        if (br < k && col < n) { bv = B[bOff + br * n + col]; }
+        Bs[ty][tx] = bv;
+        workgroupBarrier();
+        for (var q = 0; q < ${TILE}; q++) { acc += As[ty][q] * Bs[q][tx]; }
+        workgroupBarrier();
+      }
+      if (row < m && col < n) { C[cOff + row * n + col] = acc; }
+    }
+  }
+}`;
+}

@@ -1,0 +1,226 @@
+// WebGPU conformance, structural primitives: reductions over axes (both kernel classes), argmax,
+// cumsum, matmul (tiles, batches, broadcasts), movement (slice, permute, expand, concat, pad, …),
+// gather/scatterAdd, and the counter-based random stream, compared with the CPU backend.
+import { describe, expect, it } from 'vitest';
+import { concat, rand, randn, setSeed, stack, type Tensor, tensor, uniform } from '../../src/index.js';
+import { compare, EXACT, F32, input, reportParity, useWebGPU, webgpuAvailable } from './harness.js';
+
+const available = await webgpuAvailable();
+
+const idx = (shape: number[], seed: number, max: number): Tensor<'int32'> => input(shape, seed, { dtype: 'int32', lo: 0, hi: max });
+
+describe.skipIf(!available)('webgpu conformance: structural', () => {
+  useWebGPU();
+  reportParity('structural');
+
+  const axesCases: (number | number[] | undefined)[] = [undefined, 0, 1, 2, -1, [0, 2], [1, 2]];
+  for (const op of ['sum', 'mean', 'prod', 'max', 'min'] as const) {
+    it(`reduce ${op} over axes (short rows, one invocation each)`, async () => {
+      for (const axis of axesCases) {
+        await compare(`${op} axes`, () => {
+          const x = input([3, 4, 5], 21, op === 'prod' ? { lo: 0.5, hi: 1.5 } : {});
+          return [x[op](axis), x[op](axis, { keepDims: true })];
+        });
+      }
+    });
+    it(`reduce ${op} over long rows (a workgroup tree per row)`, async () => {
+      await compare(`${op} long rows`, () => {
+        const x = input([3, 1000], 22, op === 'prod' ? { lo: 0.999, hi: 1.001 } : {});
+        return [x[op](1), x[op]()];
+      });
+    });
+  }
+
+  it('reduce few very long rows (chunked in two passes)', async () => {
+    await compare(
+      'reduce chunked rows',
+      () => {
+        const x = input([2, 20000], 24);
+        return [x.sum(1), x.max(1), x.min(), x.mean(), input([9001], 25, { dtype: 'int32', lo: -99, hi: 99 }).sum()];
+      },
+      { atol: 1e-4, rtol: 1e-5 },
+    );
+  });
+
+  it('reduce int32 (sum, max, min) and an empty axis', async () => {
+    await compare(
+      'int32 reduce',
+      () => {
+        const x = input([4, 300], 23, { dtype: 'int32', lo: -1000, hi: 1000 });
+        return [x.sum(1), x.max(0), x.min(), x.sum(0)];
+      },
+      EXACT,
+    );
+    await compare('empty sum/prod', () => [input([3, 0], 1).sum(1), input([3, 0], 1).prod(1)], EXACT);
+  });
+
+  it('argmax/argmin along axes, with ties, short and long axes', async () => {
+    await compare(
+      'argmax/argmin',
+      () => {
+        const x = input([4, 5, 6], 31, { lo: -3, hi: 3, integer: true }); // many ties: first index wins
+        return [
+          x.argmax(0),
+          x.argmax(1),
+          x.argmin(2),
+          x.argmax(),
+          x.argmin(undefined, { keepDims: true }),
+          x.argmax(-1, { keepDims: true }),
+        ];
+      },
+      EXACT,
+    );
+    await compare(
+      'argmax long rows',
+      () => {
+        const x = input([3, 700], 32, { lo: -50, hi: 50, integer: true });
+        return [x.argmax(1), x.argmin(1), input([2, 300], 33, { dtype: 'int32', lo: -9, hi: 9 }).argmax(1)];
+      },
+      EXACT,
+    );
+  });
+
+  it('cumsum along each axis, forward and reverse', async () => {
+    await compare('cumsum', () => {
+      const x = input([3, 4, 5], 41);
+      return [x.cumsum(0), x.cumsum(1), x.cumsum(2, { reverse: true }), x.cumsum(-2, { reverse: true })];
+    });
+    await compare('cumsum int32', () => input([4, 6], 42, { dtype: 'int32', lo: -20, hi: 20 }).cumsum(1), EXACT);
+  });
+
+  it('matmul: tile edges, vectors, a folded batch, batched and broadcast batches', async () => {
+    const tol = { atol: 1e-5, rtol: 1e-5 };
+    await compare('matmul 2-D', () => [input([5, 7], 1).matmul(input([7, 3], 2)), input([33, 40], 3).matmul(input([40, 35], 4))], tol);
+    await compare(
+      'matmul vectors',
+      () => [input([7], 1).matmul(input([7, 3], 2)), input([5, 7], 3).matmul(input([7], 4)), input([6], 5).dot(input([6], 6))],
+      tol,
+    );
+    await compare('matmul folded batch', () => input([2, 3, 17], 5).matmul(input([17, 20], 6)), tol);
+    await compare('matmul batched', () => input([4, 3, 18], 7).matmul(input([4, 18, 5], 8)), tol);
+    await compare(
+      'matmul broadcast batch',
+      () => [input([2, 1, 3, 4], 9).matmul(input([3, 4, 2], 10)), input([3, 4], 11).matmul(input([2, 4, 5], 12))],
+      tol,
+    );
+    await compare('matmul transposed operands', () => input([6, 5], 13).T.matmul(input([6, 4], 14)), tol);
+    await compare('matmul k = 0', () => input([2, 0], 1).matmul(input([0, 3], 2)), EXACT);
+  });
+
+  it('movement: slice, permute, transpose, expand, concat, stack, pad, flip, tile, repeat, split', async () => {
+    await compare(
+      'slice',
+      () => {
+        const x = input([4, 5, 6], 51);
+        return [x.slice([1, [1, 4], [null, null, 2]]), x.slice([[null, null, -1], null, [5, 0, -2]]), x.slice([[2, 3]])];
+      },
+      EXACT,
+    );
+    await compare(
+      'permute/transpose',
+      () => {
+        const x = input([2, 3, 4, 5], 52);
+        return [x.permute([3, 1, 0, 2]), x.transpose(0, 2), x.T, x.permute([0, 1, 3, 2]).permute([2, 0, 3, 1])];
+      },
+      EXACT,
+    );
+    await compare(
+      'expand',
+      () => [input([3, 1], 53).expand([2, 3, 4]), input([], 54).expand([5]), input([1, 4], 55, { dtype: 'int32' }).expand([3, 4])],
+      EXACT,
+    );
+    await compare(
+      'concat/stack',
+      () => {
+        const a = input([2, 3], 56);
+        const b = input([2, 5], 57);
+        return [
+          concat([a, b], 1),
+          concat([a, a, input([1, 3], 58)], 0),
+          stack([a, a], 1),
+          concat([input([2], 59, { dtype: 'bool' }), input([3], 60, { dtype: 'bool' })]),
+        ];
+      },
+      EXACT,
+    );
+    await compare(
+      'pad',
+      () => [
+        input([2, 3], 61).pad(
+          [
+            [1, 2],
+            [0, 3],
+          ],
+          -1.5,
+        ),
+        input([3], 62, { dtype: 'int32' }).pad([[2, 1]], 7),
+      ],
+      EXACT,
+    );
+    await compare(
+      'flip/tile/repeat/split',
+      () => {
+        const x = input([3, 4], 63);
+        return [x.flip(0), x.flip([0, 1]), x.tile([2, 1]), x.repeat(2, 1), ...x.split([1, 3], 1), ...x.chunk(3, 0)];
+      },
+      EXACT,
+    );
+  });
+
+  it('gather, indexSelect and scatterAdd (repeated indices accumulate in order)', async () => {
+    await compare(
+      'gather',
+      () => {
+        const x = input([3, 5], 71);
+        return [
+          x.gather(1, idx([3, 4], 72, 5)),
+          x.gather(0, idx([6, 5], 73, 3)),
+          input([2, 4, 3], 74, { dtype: 'int32' }).gather(1, idx([2, 2, 3], 75, 4)),
+        ];
+      },
+      EXACT,
+    );
+    await compare('indexSelect', () => input([4, 6], 76).indexSelect(1, tensor([5, 0, 0, 2], { dtype: 'int32' })), EXACT);
+    await compare(
+      'scatterAdd',
+      () => {
+        const base = input([4, 3], 77);
+        return [base.scatterAdd(0, idx([9, 3], 78, 4), input([9, 3], 79)), base.scatterAdd(1, idx([4, 7], 80, 3), input([4, 7], 81))];
+      },
+      EXACT,
+    );
+    await compare(
+      'scatterAdd int32',
+      () => input([5], 82, { dtype: 'int32' }).scatterAdd(0, idx([12], 83, 5), input([12], 84, { dtype: 'int32' })),
+      EXACT,
+    );
+  });
+
+  it('random: uniform is bit-identical to the CPU stream, normal within float32 rounding', async () => {
+    await compare(
+      'rand (bitwise)',
+      () => {
+        setSeed(1234);
+        return [rand([1000]), rand([3, 7]), uniform([50], -2, 5)];
+      },
+      EXACT,
+    );
+    await compare(
+      'randn',
+      () => {
+        setSeed(99);
+        return [randn([2000]), randn([4, 4])];
+      },
+      F32,
+    );
+  });
+
+  it('random values are well spread (not a broken constant stream)', async () => {
+    setSeed(7);
+    const u = await rand([4096]).data();
+    const mean = u.reduce((a, b) => a + b, 0) / u.length;
+    expect(mean).toBeGreaterThan(0.45);
+    expect(mean).toBeLessThan(0.55);
+    expect(new Set(u).size).toBeGreaterThan(4000);
+  });
+});
