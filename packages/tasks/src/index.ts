@@ -7,6 +7,131 @@
 export type { Experiment, PaperRow, TrialOptions, TrialResult } from './experiment.js';
 export { embeddedReber, reberDataset } from './experiments/exp1-embedded-reber.js';
 export {
+  type LagProtocol,
+  type LagSample,
+  type LagTask,
+  type LagTrialResult,
+  lagTest,
+  runLagTrial,
+  SUCCESS_TEST_SIZE,
+  weightMatchedHidden,
+} from './experiments/exp2-protocol.js';
+export {
+  EXP2AB_NET,
+  exp2aExperiment,
+  type GrowthOptions,
+  grownLstm1997,
+  noiseFreeLongLags,
+  noiseFreeSequence,
+  noiseFreeTask,
+} from './experiments/exp2a-long-lags.js';
+export {
+  exp2bExperiment,
+  noLocalRegularities,
+  noLocalRegularitySequence,
+  noLocalRegularityTask,
+} from './experiments/exp2b-no-local-regularities.js';
+export {
+  EXP2C_NET,
+  exp2cExperiment,
+  exp2cSymbols,
+  TABLE3,
+  veryLongLagSequence,
+  veryLongLags,
+  veryLongLagTask,
+} from './experiments/exp2c-very-long-lags.js';
+export {
+  EXP3_NET,
+  exp3Experiment,
+  type TwoSequenceSample,
+  type TwoSequenceTrialResult,
+  type TwoSequenceVariant,
+  twoSequence,
+  twoSequenceNoisy,
+  twoSequenceNoisyTargets,
+  twoSequenceSample,
+} from './experiments/exp3-two-sequence.js';
+export {
+  type EndTargetLearner,
+  type EndTargetRunOptions,
+  type EndTargetSample,
+  type EndTargetTask,
+  EVAL_EVERY,
+  endError,
+  endTargetLearner,
+  RECENT,
+  RecentWindow,
+  runEndTargetTrial,
+  type StopCriterion,
+  stopReached,
+  TEST_SIZE,
+  testEndTarget,
+} from './experiments/exp4-6-protocol.js';
+export {
+  addingExperiment,
+  addingNet,
+  addingProblem,
+  addingProblem500,
+  addingProblem1000,
+  addingSequence,
+  addingTask,
+  type MarkedSequence,
+  type MarkedSequenceOptions,
+  markedSequence,
+} from './experiments/exp4-adding.js';
+export {
+  multiplicationExperiment,
+  multiplicationProblem,
+  multiplicationProblem13,
+  multiplicationSequence,
+  multiplicationTask,
+} from './experiments/exp5-multiplication.js';
+export {
+  ORDER_CLASSES,
+  ORDER_SYMBOLS,
+  ORDER_WINDOWS,
+  type OrderSequence,
+  type OrderVariant,
+  temporalOrder2,
+  temporalOrder3,
+  temporalOrderExperiment,
+  temporalOrderNet,
+  temporalOrderSequence,
+  temporalOrderTask,
+} from './experiments/exp6-temporal-order.js';
+export {
+  ADDING_BASELINE_MSE,
+  ADDING_SOLVED_MSE,
+  MODERN_ADDING_TRAINING,
+  type ModernAddingSequence,
+  modernAdding,
+  modernAddingExperiment,
+  modernAddingSequence,
+  modernAddingTask,
+} from './experiments/modern-adding.js';
+export {
+  inputTensor,
+  type ModernBatch,
+  type ModernTask,
+  type ModernTraining,
+  modernModel,
+  runModernTrial,
+} from './experiments/modern-common.js';
+export {
+  BLANK,
+  COPY_CATEGORIES,
+  COPY_LENGTH,
+  COPY_SOLVED_ACCURACY,
+  COPY_TRAINING,
+  type CopySequence,
+  copyBaseline,
+  copyExperiment,
+  copyMemory,
+  copySequence,
+  copyTask,
+  DELIMITER,
+} from './experiments/modern-copy.js';
+export {
   embeddedReberString,
   isEmbeddedReber,
   isReber,

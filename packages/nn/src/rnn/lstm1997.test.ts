@@ -14,6 +14,12 @@ describe('LSTM1997 weight counts reproduce Table 10', () => {
     ['Exp. 6a', { inputSize: 8, outputSize: 4, blocks: 2, cellsPerBlock: 2, bias: true }, 156],
     ['Exp. 6b', { inputSize: 8, outputSize: 8, blocks: 3, cellsPerBlock: 2, bias: true }, 308],
     ['Exp. 2c, p = 50', { inputSize: 54, outputSize: 2, blocks: 2, cellsPerBlock: 1, bias: false }, 6 * 50 + 64],
+    // connectivity B, no output gate, no biases: 101·102 + 101 + 101
+    [
+      'Exp. 2a/2b, p = 100',
+      { inputSize: 101, outputSize: 101, blocks: 1, cellsPerBlock: 1, bias: false, connectivity: 'B', outputGate: false },
+      10504,
+    ],
   ];
   for (const [name, opts, count] of rows) {
     it(`${name}: ${count}`, () => expect(new LSTM1997(opts).numParameters()).toBe(count));
@@ -85,6 +91,25 @@ describe('truncated BPTT through forward equals the paper’s RTRL (App. A.1) wi
       'tanh/identity squashes, linear outputs',
       { inputSize: 2, outputSize: 1, blocks: 1, cellsPerBlock: 3, bias: true, g: 'tanh', h: 'identity', outputActivation: 'identity' },
     ],
+    [
+      'connectivity B, no output gate, no biases, g logistic, h identity (Exp. 2a/2b)',
+      {
+        inputSize: 4,
+        outputSize: 4,
+        blocks: 1,
+        cellsPerBlock: 1,
+        bias: false,
+        connectivity: 'B',
+        outputGate: false,
+        g: 'logistic',
+        h: 'identity',
+      },
+    ],
+    [
+      'connectivity B with output gates and all biases, 2 blocks × 2 cells',
+      { inputSize: 3, outputSize: 2, blocks: 2, cellsPerBlock: 2, bias: true, connectivity: 'B' },
+    ],
+    ['connectivity F without output gates', { inputSize: 3, outputSize: 2, blocks: 2, cellsPerBlock: 2, bias: true, outputGate: false }],
   ];
   for (const [name, cfg] of configs) {
     it(name, () => {
@@ -116,6 +141,26 @@ describe('truncated BPTT through forward equals the paper’s RTRL (App. A.1) wi
       }
     });
   }
+
+  it('connectivity B has no recurrent columns, a shortcut, and no output gate when asked', () => {
+    const net = new LSTM1997({
+      inputSize: 5,
+      outputSize: 3,
+      blocks: 2,
+      cellsPerBlock: 1,
+      connectivity: 'B',
+      outputGate: false,
+      bias: false,
+    });
+    expect(net.weight_cell.shape).toEqual([2, 5]);
+    expect(net.weight_in_gate.shape).toEqual([2, 5]);
+    expect(net.weight_out_gate).toBeNull();
+    expect(net.weight_input_output!.shape).toEqual([3, 5]);
+    expect(net.hiddenUnits).toBe(4);
+    expect(() => new LSTM1997({ inputSize: 2, outputSize: 1, blocks: 1, cellsPerBlock: 1, outputGate: false, outputGateBias: -1 })).toThrow(
+      /outputGateBias/,
+    );
+  });
 
   it('its outputs equal forward’s step by step', () => {
     setSeed(2);

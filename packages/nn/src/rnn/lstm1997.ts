@@ -28,6 +28,15 @@ export interface LSTM1997Options {
   g?: Squash;
   /** Cell output squash h: 'paper' is 2σ(x) − 1 ∈ [−1, 1] (Exp. 2a/2b use 'identity'). */
   h?: Squash;
+  /**
+   * Connectivity (Table 10's "c"). 'F' (default): cells and gates see x(t) and every cell and
+   * gate of t−1; output units see the cells only. 'B' (Exp. 2a/2b): cells and gates see only
+   * x(t) (no recurrence besides the CEC), and output units see x(t) and the cells
+   * (`weight_input_output`), e.g. 101·102 + 101 + 101 = 10504 weights in Exp. 2a.
+   */
+  connectivity?: 'F' | 'B';
+  /** Whether each block has an output gate (default true). Without (Exp. 2a/2b): y^c = h(s). */
+  outputGate?: boolean;
   /** Output units' activation (default logistic σ, as in the paper). */
   outputActivation?: 'logistic' | 'identity';
   /** Which units have biases, or `true`/`false` for all/none. */
@@ -50,7 +59,7 @@ export interface LSTM1997Options {
 export interface State1997 {
   /** Internal states s of all cells, `[B, C·S]`. */
   s: Tensor;
-  /** Hidden activations of t−1: cell outputs, input gates, output gates — `[B, C·S + 2C]`. */
+  /** Hidden activations of t−1: cell outputs, input gates, output gates — `[B, H]`, H = C·S + 2C (C·S + C without output gates). */
   r: Tensor;
 }
 
@@ -102,7 +111,9 @@ const perBlock = (v: number | readonly number[] | undefined, C: number, name: st
  * per-step truncated RTRL ({@link RTRL1997}).
  *
  * Parameters: `weight_cell [C·S, I+H]`, `weight_in_gate [C, I+H]`, `weight_out_gate [C, I+H]`,
- * `weight_output [K, C·S]`, and the enabled biases, with H = C·S + 2C.
+ * `weight_output [K, C·S]`, and the enabled biases, with H = C·S + 2C. Connectivity 'B' drops
+ * the H recurrent columns and adds `weight_input_output [K, I]`; `outputGate: false` drops
+ * `weight_out_gate` (and H becomes C·S + C).
  *
  * @example
  * // Experiment 1's 3 blocks × 2 cells net: 276 weights
@@ -115,10 +126,12 @@ export class LSTM1997 extends Module {
   bias_cell: Tensor | null;
   weight_in_gate: Tensor;
   bias_in_gate: Tensor | null;
-  weight_out_gate: Tensor;
+  weight_out_gate: Tensor | null;
   bias_out_gate: Tensor | null;
   weight_output: Tensor;
   bias_output: Tensor | null;
+  /** Input→output shortcut weights (connectivity 'B' only). */
+  weight_input_output: Tensor | null;
   readonly config: Readonly<Required<Omit<LSTM1997Options, 'bias' | 'inputGateBias' | 'outputGateBias'>> & { bias: Required<Bias1997> }>;
 
   constructor(opts: LSTM1997Options) {
@@ -132,6 +145,10 @@ export class LSTM1997 extends Module {
       if (v !== undefined && !['paper', 'logistic', 'tanh', 'identity'].includes(v))
         throw new ValueError(`${name} must be 'paper', 'logistic', 'tanh' or 'identity', got '${v}'`, 'LSTM1997');
     }
+    const connectivity = opts.connectivity ?? 'F';
+    if (connectivity !== 'F' && connectivity !== 'B')
+      throw new ValueError(`connectivity must be 'F' or 'B', got '${connectivity}'`, 'LSTM1997');
+    const outputGate = opts.outputGate ?? true;
     const bias =
       typeof opts.bias === 'boolean'
         ? { cell: opts.bias, gate: opts.bias, output: opts.bias }
@@ -146,36 +163,39 @@ export class LSTM1997 extends Module {
       cellsPerBlock: S,
       g: opts.g ?? 'paper',
       h: opts.h ?? 'paper',
+      connectivity,
+      outputGate,
       outputActivation: opts.outputActivation ?? 'logistic',
       bias,
       initRange,
       truncated: opts.truncated ?? true,
       dtype,
     };
-    const H = C * S + 2 * C;
+    const fanIn = I + (connectivity === 'F' ? this.hiddenUnits : 0);
     const init = uniform(initRange);
     const p = (shape: number[]) => init(parameter(zeros(shape, { dtype })));
-    this.weight_cell = p([C * S, I + H]);
+    this.weight_cell = p([C * S, fanIn]);
     this.bias_cell = bias.cell ? p([C * S]) : null;
-    this.weight_in_gate = p([C, I + H]);
+    this.weight_in_gate = p([C, fanIn]);
     this.bias_in_gate = bias.gate ? p([C]) : null;
-    this.weight_out_gate = p([C, I + H]);
-    this.bias_out_gate = bias.gate ? p([C]) : null;
+    this.weight_out_gate = outputGate ? p([C, fanIn]) : null;
+    this.bias_out_gate = bias.gate && outputGate ? p([C]) : null;
     this.weight_output = p([K, C * S]);
     this.bias_output = bias.output ? p([K]) : null;
+    this.weight_input_output = connectivity === 'B' ? p([K, I]) : null;
     for (const [b, values, name] of [
       [this.bias_in_gate, perBlock(opts.inputGateBias, C, 'inputGateBias'), 'inputGateBias'],
       [this.bias_out_gate, perBlock(opts.outputGateBias, C, 'outputGateBias'), 'outputGateBias'],
     ] as const) {
       if (!values) continue;
-      if (!b) throw new ValueError(`${name} needs gate biases (bias.gate = true)`, 'LSTM1997');
+      if (!b) throw new ValueError(`${name} needs gate biases (bias.gate = true) and the gate`, 'LSTM1997');
       b.assign(tensor(values, { dtype }));
     }
   }
 
-  /** Number of hidden units H = C·S + 2C (cells plus gates). */
+  /** Number of hidden units H = C·S + 2C (cells plus gates; C·S + C without output gates). */
   get hiddenUnits(): number {
-    return this.config.blocks * this.config.cellsPerBlock + 2 * this.config.blocks;
+    return this.config.blocks * (this.config.cellsPerBlock + (this.config.outputGate ? 2 : 1));
   }
 
   /** A zero state for a batch of `batch` sequences (the paper resets activations per sequence). */
@@ -187,7 +207,8 @@ export class LSTM1997 extends Module {
   /** Runs a sequence `[T, B, I]` (or unbatched `[T, I]`) from `state` (zeros by default). */
   forward(x: Tensor, state?: State1997): Output1997 {
     const op = 'LSTM1997.forward';
-    const { inputSize: I, blocks: C, cellsPerBlock: S, truncated } = this.config;
+    const { inputSize: I, blocks: C, cellsPerBlock: S, truncated, outputGate } = this.config;
+    const recurrent = this.config.connectivity === 'F';
     if ((x.rank !== 3 && x.rank !== 2) || x.shape[x.rank - 1] !== I)
       throw new ShapeError(`input must be [T, B, ${I}] or [T, ${I}], got ${fmt(x.shape)}`, op);
     if (x.dtype !== this.config.dtype) throw new ValueError(`input is ${x.dtype}, the parameters are ${this.config.dtype}`, op);
@@ -204,24 +225,26 @@ export class LSTM1997 extends Module {
     const g = squashOf(this.config.g, 'g');
     const h = squashOf(this.config.h, 'h');
     // one matmul for all three unit types: rows [cells | input gates | output gates]
-    const w = concat([this.weight_cell, this.weight_in_gate, this.weight_out_gate]).transpose();
+    const w = concat([this.weight_cell, this.weight_in_gate, ...(this.weight_out_gate ? [this.weight_out_gate] : [])]).transpose();
     const biases = [
       this.bias_cell ?? zeros([C * S], { dtype: this.config.dtype }),
       this.bias_in_gate ?? zeros([C], { dtype: this.config.dtype }),
-      this.bias_out_gate ?? zeros([C], { dtype: this.config.dtype }),
+      ...(outputGate ? [this.bias_out_gate ?? zeros([C], { dtype: this.config.dtype })] : []),
     ];
     const b = this.bias_cell || this.bias_in_gate ? concat(biases) : null;
     const wOut = this.weight_output.transpose();
+    const wIO = this.weight_input_output?.transpose();
     const xs = seq.split(1, 0);
     const outputs: Tensor[] = [];
     const cells: Tensor[] = [];
     for (let t = 0; t < T; t++) {
-      const u = concat([xs[t]!.reshape([B, I]), truncated ? r.detach() : r], 1);
+      const xt = xs[t]!.reshape([B, I]);
+      const u = recurrent ? concat([xt, truncated ? r.detach() : r], 1) : xt;
       let net = u.matmul(w);
       if (b) net = net.add(b);
-      const [netC, netIn, netOut] = net.split([C * S, C, C], 1) as [Tensor, Tensor, Tensor];
+      const [netC, netIn, netOut] = net.split(outputGate ? [C * S, C, C] : [C * S, C], 1) as [Tensor, Tensor, Tensor?];
       const yIn = netIn.sigmoid();
-      const yOut = netOut.sigmoid();
+      const yOut = netOut?.sigmoid();
       // gates are shared by the S cells of a block: [B, C] → [B, C, 1] broadcasts over [B, C, S]
       s = s.add(
         yIn
@@ -230,14 +253,17 @@ export class LSTM1997 extends Module {
           .reshape([B, C * S]),
       );
       const yc = yOut
-        .reshape([B, C, 1])
-        .mul(h(s).reshape([B, C, S]))
-        .reshape([B, C * S]);
+        ? yOut
+            .reshape([B, C, 1])
+            .mul(h(s).reshape([B, C, S]))
+            .reshape([B, C * S])
+        : h(s);
       let y = yc.matmul(wOut);
+      if (wIO) y = y.add(xt.matmul(wIO));
       if (this.bias_output) y = y.add(this.bias_output);
       outputs.push(this.config.outputActivation === 'logistic' ? y.sigmoid() : y);
       cells.push(yc);
-      r = concat([yc, yIn, yOut], 1);
+      r = concat(yOut ? [yc, yIn, yOut] : [yc, yIn], 1);
     }
     const squeeze = (t: Tensor) => (unbatched ? t.squeeze(1) : t);
     return { output: squeeze(concatSteps(outputs)), cells: squeeze(concatSteps(cells)), state: { s, r } };

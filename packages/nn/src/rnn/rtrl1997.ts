@@ -31,7 +31,8 @@ type ParamName =
   | 'weight_out_gate'
   | 'bias_out_gate'
   | 'weight_output'
-  | 'bias_output';
+  | 'bias_output'
+  | 'weight_input_output';
 
 /**
  * The 1997 paper's own learning algorithm for {@link LSTM1997}: truncated RTRL (App. A.1,
@@ -48,7 +49,12 @@ type ParamName =
  * Δw_c = α e_s ∂s/∂w_c,   Δw_in = α Σ_v e_s ∂s/∂w_in,   Δw_out = α e_out u,   Δw_k = α e_k y^c
  * ```
  *
+ * With connectivity 'B', u(t) = x(t) and the input→output weights learn by Δw = α e_k x;
+ * without output gates, y^out ≡ 1.
+ *
  * @example
+ * const net = new LSTM1997({ inputSize: 2, outputSize: 1, blocks: 1, cellsPerBlock: 1, dtype: 'float64' });
+ * const steps: [number[], number[] | null][] = [[[1, 0], null], [[0, 1], [1]]]; // (input, target) pairs
  * const rtrl = new RTRL1997(net, { lr: 0.1 });
  * rtrl.reset();                        // a new sequence: activations and traces to zero
  * for (const [x, t] of steps) rtrl.step(x, t);
@@ -61,7 +67,9 @@ export class RTRL1997 {
   readonly #K: number;
   readonly #C: number;
   readonly #S: number;
-  readonly #M: number; // width of u = [x, r(t−1)] (+1 for the bias input)
+  readonly #M: number; // width of u = [x, r(t−1)] (+1 for the bias input); r only with connectivity 'F'
+  readonly #recurrent: boolean;
+  readonly #outGate: boolean;
   readonly #g: Scalar;
   readonly #h: Scalar;
   readonly #out: Scalar;
@@ -88,7 +96,9 @@ export class RTRL1997 {
     this.#net = net;
     [this.#I, this.#K, this.#C, this.#S] = [c.inputSize, c.outputSize, c.blocks, c.cellsPerBlock];
     const CS = this.#C * this.#S;
-    this.#M = c.inputSize + net.hiddenUnits + 1;
+    this.#recurrent = c.connectivity === 'F';
+    this.#outGate = c.outputGate;
+    this.#M = c.inputSize + (this.#recurrent ? net.hiddenUnits : 0) + 1;
     this.#g = c.g === 'paper' ? scalar.paper_g : scalar[c.g];
     this.#h = c.h === 'paper' ? scalar.paper_h : scalar[c.h];
     this.#out = c.outputActivation === 'logistic' ? scalar.logistic : scalar.identity;
@@ -118,6 +128,7 @@ export class RTRL1997 {
     'bias_out_gate',
     'weight_output',
     'bias_output',
+    'weight_input_output',
   ];
 
   /** Copies the network's current weights in (call after changing them outside). */
@@ -180,18 +191,16 @@ export class RTRL1997 {
     const w = this.#w;
     const wc = w.weight_cell!;
     const win = w.weight_in_gate!;
-    const wout = w.weight_out_gate!;
+    const wout = w.weight_out_gate;
     const Mw = M - 1; // weight rows have no column for the bias input; biases live apart
     // gates: y_in, y_out (per block)
     for (let j = 0; j < C; j++) {
       let ni = w.bias_in_gate ? w.bias_in_gate[j]! : 0;
       let no = w.bias_out_gate ? w.bias_out_gate[j]! : 0;
-      for (let m = 0; m < Mw; m++) {
-        ni += win[j * Mw + m]! * u[m]!;
-        no += wout[j * Mw + m]! * u[m]!;
-      }
+      for (let m = 0; m < Mw; m++) ni += win[j * Mw + m]! * u[m]!;
+      if (wout) for (let m = 0; m < Mw; m++) no += wout[j * Mw + m]! * u[m]!;
       this.#yIn[j] = sig(ni);
-      this.#yOut[j] = sig(no);
+      this.#yOut[j] = wout ? sig(no) : 1; // no output gate: y^c = h(s)
     }
     // cells: state update and the RTRL traces (which read u(t), so before u is overwritten)
     const g = this.#g;
@@ -217,18 +226,22 @@ export class RTRL1997 {
     }
     // output units see the cells of the same step
     const wk = w.weight_output!;
+    const wio = w.weight_input_output; // connectivity 'B': outputs also see x(t) = u[0, I)
     const CS = C * S;
     for (let k = 0; k < K; k++) {
       let n = w.bias_output ? w.bias_output[k]! : 0;
       for (let v = 0; v < CS; v++) n += wk[k * CS + v]! * this.#yc[v]!;
+      if (wio) for (let i = 0; i < I; i++) n += wio[k * I + i]! * u[i]!;
       this.#netK[k] = n;
       this.#y[k] = this.#out.f(n);
     }
     if (target) this.#learn(target);
     // r(t) = [y_c, y_in, y_out] becomes part of u(t+1)
-    u.set(this.#yc, I);
-    u.set(this.#yIn, I + CS);
-    u.set(this.#yOut, I + CS + C);
+    if (this.#recurrent) {
+      u.set(this.#yc, I);
+      u.set(this.#yIn, I + CS);
+      if (this.#outGate) u.set(this.#yOut, I + CS + C);
+    }
     return this.#y;
   }
 
@@ -243,7 +256,7 @@ export class RTRL1997 {
     const wk = this.#w.weight_output!;
     const u = this.#u;
     // Δ for output gates and cells first, with the weights that produced this step's output
-    const gradOut = G.weight_out_gate!;
+    const gradOut = G.weight_out_gate;
     const gradCell = G.weight_cell!;
     const gradIn = G.weight_in_gate!;
     const eIn = new Float64Array(C * M);
@@ -260,10 +273,12 @@ export class RTRL1997 {
         if (G.bias_cell) G.bias_cell[v]! += es * this.#traceCell[v * M + Mw]!;
         for (let m = 0; m < M; m++) eIn[j * M + m]! += es * this.#traceIn[v * M + m]!;
       }
-      const yo = this.#yOut[j]!;
-      const eOut = yo * (1 - yo) * back;
-      for (let m = 0; m < Mw; m++) gradOut[j * Mw + m]! += eOut * u[m]!;
-      if (G.bias_out_gate) G.bias_out_gate[j]! += eOut;
+      if (gradOut) {
+        const yo = this.#yOut[j]!;
+        const eOut = yo * (1 - yo) * back;
+        for (let m = 0; m < Mw; m++) gradOut[j * Mw + m]! += eOut * u[m]!;
+        if (G.bias_out_gate) G.bias_out_gate[j]! += eOut;
+      }
       for (let m = 0; m < Mw; m++) gradIn[j * Mw + m]! += eIn[j * M + m]!;
       if (G.bias_in_gate) G.bias_in_gate[j]! += eIn[j * M + Mw]!;
     }
@@ -271,6 +286,11 @@ export class RTRL1997 {
     for (let k = 0; k < K; k++) {
       for (let v = 0; v < CS; v++) gk[k * CS + v]! += ek[k]! * this.#yc[v]!;
       if (G.bias_output) G.bias_output[k]! += ek[k]!;
+    }
+    const gio = G.weight_input_output;
+    if (gio) {
+      const I = this.#I;
+      for (let k = 0; k < K; k++) for (let i = 0; i < I; i++) gio[k * I + i]! += ek[k]! * u[i]!;
     }
     if (this.lr > 0) this.#apply();
   }
