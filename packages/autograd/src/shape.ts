@@ -1,5 +1,12 @@
 import { fmt, ShapeError, ValueError } from './errors.js';
 
+/** A strided window of a contiguous tensor: where it starts, how it steps, its shape. */
+export interface Region {
+  offset: number;
+  strides: number[];
+  shape: number[];
+}
+
 /** An axis or a list of axes; negative values count from the end. */
 export type AxisArg = number | readonly number[];
 

@@ -549,3 +549,33 @@ describe('the tape and memory', () => {
     expect(memory().numTensors).toBe(before);
   });
 });
+
+describe('region gradients (slices feeding one input)', () => {
+  it('sums overlapping slices into one gradient', () => {
+    const x = tensor([1, 2, 3, 4, 5], { dtype: 'float64', requiresGrad: true });
+    const a = x
+      .slice([[0, 3]])
+      .mul(2)
+      .sum();
+    const b = x
+      .slice([[2, 5]])
+      .mul(3)
+      .sum();
+    const c = x.slice([[null, null, -2]]).sum(); // 5, 3, 1
+    a.add(b).add(c).backward();
+    expect(Array.from(x.grad!.dataSync())).toEqual([3, 2, 6, 3, 4]);
+  });
+
+  it('mixes region parts with dense gradients and keeps second order (grad of grad through split)', () => {
+    const f = (t: Tensor) =>
+      t
+        .split(1)
+        .map((p, i) => p.pow(3).mul(i + 1))
+        .reduce((s, p) => s.add(p))
+        .sum()
+        .add(t.square().sum());
+    // f = Σ (i+1)·tᵢ³ + tᵢ²  →  f'' = 6(i+1)·tᵢ + 2
+    const d2 = grad((t: Tensor) => grad(f)(t).sum())(tensor([1, 2, 3], { dtype: 'float64' }));
+    expect(Array.from(d2.dataSync())).toEqual([8, 26, 56]);
+  });
+});

@@ -2,11 +2,21 @@ import type { DType } from './dtype.js';
 import { AnomalyError, DTypeError, fmt, GradError, ShapeError, ValueError } from './errors.js';
 import { keep, type Storage, tidy } from './memory.js';
 import * as ops from './ops/index.js';
-import { sameShape } from './shape.js';
+import { type Region, sameShape, sizeOf } from './shape.js';
 import { isTensor, type Tensor } from './tensor.js';
 
+/**
+ * A gradient that covers only a strided region of its input — what a slice's rule returns. The
+ * tape collects the parts and writes them into one buffer when it reaches the input, so the T
+ * per-step slices of a sequence cost O(size) in backward, not T zero-padded full-size copies.
+ */
+export interface RegionGrad {
+  readonly region: Region;
+  readonly value: Tensor;
+}
+
 /** Gradients for each input of an op, given the gradient of its output; null = no contribution. */
-export type VJP = (g: Tensor) => readonly (Tensor | null | undefined)[];
+export type VJP = (g: Tensor) => readonly (Tensor | RegionGrad | null | undefined)[];
 
 /** One recorded op: its inputs and its vector-Jacobian product (null once the graph is freed). */
 export interface Node {
@@ -123,10 +133,20 @@ function gradients(root: Tensor, seed: Tensor, targets: readonly Tensor[] | unde
   const stops = new Set(targets ?? []);
   const order = topoOrder(root, stops);
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const parts = new Map<Tensor, RegionGrad[]>();
+  // every contribution to t has arrived once t comes up in the order: sum the region parts now
+  const gradOf = (t: Tensor): Tensor | undefined => {
+    const regionParts = parts.get(t);
+    if (!regionParts) return grads.get(t);
+    parts.delete(t);
+    const g = ops.accumulateRegions(t, grads.get(t), regionParts);
+    grads.set(t, g);
+    return g;
+  };
   const results = new Map<Tensor, Tensor>();
   const run = () => {
     for (const t of order) {
-      const g = grads.get(t);
+      const g = gradOf(t);
       if (!g) continue;
       if (stops.has(t) || !t.node) {
         if (targets ? stops.has(t) : t.requiresGrad) results.set(t, g);
@@ -146,6 +166,12 @@ function gradients(root: Tensor, seed: Tensor, targets: readonly Tensor[] | unde
       node.inputs.forEach((input, i) => {
         let gi = inputGrads[i];
         if (!gi || !input.requiresGrad) return;
+        if (!isTensor(gi)) {
+          checkRegion(gi, input, node.op);
+          checkFinite(gi.value, node.op, `backward (gradient of input ${i})`);
+          parts.set(input, [...(parts.get(input) ?? []), gi]);
+          return;
+        }
         checkFinite(gi, node.op, `backward (gradient of input ${i})`);
         gi = unbroadcast(gi, input, node.op);
         const prev = grads.get(input);
@@ -157,6 +183,18 @@ function gradients(root: Tensor, seed: Tensor, targets: readonly Tensor[] | unde
   if (opts.createGraph) withGradMode(true, run);
   else withGradMode(false, () => tidy(run));
   return results;
+}
+
+/** A region gradient must fit inside its input and match its dtype. */
+function checkRegion(part: RegionGrad, input: Tensor, op: string): void {
+  if (part.value.dtype !== input.dtype)
+    throw new DTypeError(`gradient rule returned ${part.value.dtype} for a ${input.dtype} input`, `${op} (backward)`);
+  if (!sameShape(part.value.shape, part.region.shape) || sizeOf(part.region.shape) > input.size) {
+    throw new ShapeError(
+      `region gradient of shape ${fmt(part.value.shape)} does not fit an input of shape ${fmt(input.shape)}`,
+      `${op} (backward)`,
+    );
+  }
 }
 
 /** Sums a gradient over broadcast axes back to the input's shape and checks its dtype. */

@@ -1,7 +1,7 @@
 import type { DType } from '../dtype.js';
 import { DTypeError, fmt, ShapeError, ValueError } from '../errors.js';
-import { normalizeAxis, type Shape, sizeOf, stridesOf } from '../shape.js';
-import { record } from '../tape.js';
+import { normalizeAxis, type Region, type Shape, sizeOf, stridesOf } from '../shape.js';
+import { type RegionGrad, record } from '../tape.js';
 import { emptyTensor, shareStorage, type Tensor } from '../tensor.js';
 import { backendOf } from './util.js';
 
@@ -12,19 +12,42 @@ import { backendOf } from './util.js';
  */
 export type SliceSpec = number | null | readonly [start?: number | null, stop?: number | null, step?: number | null];
 
-/** A strided window of a contiguous tensor: where it starts, how it steps, its shape. */
-interface Region {
-  offset: number;
-  strides: number[];
-  shape: number[];
-}
-
 /** Reads a region of `x` into a new contiguous tensor; its transpose is {@link writeRegion}. */
 function readRegion<D extends DType>(op: string, x: Tensor<D>, region: Region): Tensor<D> {
   const backend = backendOf(op, x);
   const out = emptyTensor(region.shape, x.dtype, backend);
   backend.copy({ buf: x.buf(op), shape: region.shape, strides: region.strides, offset: region.offset }, out.view(op), x.dtype);
-  return record(op, out, [x], (g) => [writeRegion(`${op} (backward)`, x.shape, 0, g, region)]);
+  // the gradient covers only the region: the tape gathers such parts and writes them once
+  return record(op, out, [x], (g) => [{ region, value: g }]);
+}
+
+/**
+ * @internal The tape's accumulator for region gradients (see {@link RegionGrad}): `base` (or zeros)
+ * with every part added into its region — one buffer, however many slices a tensor fed.
+ */
+export function accumulateRegions<D extends DType>(like: Tensor<D>, base: Tensor<D> | undefined, parts: readonly RegionGrad[]): Tensor<D> {
+  const op = 'slice (backward)';
+  const backend = backendOf(op, like);
+  const { dtype } = like;
+  const out = emptyTensor(like.shape, dtype, backend);
+  if (base) backend.copy(base.view(op), out.view(op), dtype);
+  else backend.fill(out.buf(op), dtype, out.size, 0);
+  for (const { region, value } of parts) {
+    const dst = { buf: out.buf(op), ...region };
+    // read, add, write back: slices of one tensor may overlap
+    const current = emptyTensor(region.shape, dtype, backend);
+    const sum = emptyTensor(region.shape, dtype, backend);
+    backend.copy(dst, current.view(op), dtype);
+    backend.binary('add', current.view(op), value.view(op), sum.buf(op), dtype, region.shape);
+    backend.copy(sum.view(op), dst, dtype);
+    current.dispose();
+    sum.dispose();
+  }
+  const values = parts.map((p) => p.value as Tensor<D>);
+  return record(op, out, base ? [base, ...values] : values, (g) => [
+    ...(base ? [g] : []),
+    ...parts.map((p) => readRegion(op, g, p.region)),
+  ]);
 }
 
 /** A tensor of `shape` filled with `value`, with `src` written into `region`; transpose of {@link readRegion}. */
