@@ -5,7 +5,7 @@ import { stridesOf } from '../../shape.js';
 import type { Backend } from '../backend.js';
 import { matmul } from './matmul.js';
 import { argReduce, cumsum, reduce } from './reduce.js';
-import { coalesce, forEachRow } from './strided.js';
+import { forEachPlane, loopNest } from './strided.js';
 
 type Arr = Float32Array | Float64Array | Int32Array | Uint8Array;
 const arr = (b: unknown) => b as Arr;
@@ -15,6 +15,34 @@ function castLoop(x: Arr, out: Arr, to: DType, n: number): void {
   if (to === 'bool') for (let i = 0; i < n; i++) out[i] = x[i] ? 1 : 0;
   else if (to === 'int32') for (let i = 0; i < n; i++) out[i] = Math.trunc(x[i]!);
   else for (let i = 0; i < n; i++) out[i] = x[i]!;
+}
+
+// A 32×32 tile of each side (8 KiB in float64) fits in L1 together. Measured on a 3000² float32
+// transpose: 2× faster than walking whole rows; on 1000² (in L3) about even.
+const TILE = 32;
+
+/** Copies a rows×cols plane in TILE×TILE tiles: reads stay within a tile's cache lines. */
+function copyTiled(
+  S: Arr,
+  s0: number,
+  sr: number,
+  sc: number,
+  D: Arr,
+  d0: number,
+  dr: number,
+  dc: number,
+  rows: number,
+  cols: number,
+): void {
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(rows, r0 + TILE);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(cols, c0 + TILE);
+      for (let r = r0; r < r1; r++) {
+        for (let c = c0, si = s0 + r * sr + c0 * sc, di = d0 + r * dr + c0 * dc; c < c1; c++, si += sc, di += dc) D[di] = S[si]!;
+      }
+    }
+  }
 }
 
 /** The CPU backend: synchronous kernels on typed arrays; the only one with float64. */
@@ -36,10 +64,14 @@ export const cpuBackend: Backend = {
     const A = arr(a.buf);
     const B = arr(b.buf);
     const O = arr(out);
-    const { shape: s, strides } = coalesce(shape, [a.strides, b.strides, stridesOf(shape)]);
-    forEachRow(s, strides, [a.offset, b.offset, 0], (o, n) => {
-      const last = s.length - 1;
-      loop(A, o[0]!, last < 0 ? 0 : strides[0]![last]!, B, o[1]!, last < 0 ? 0 : strides[1]![last]!, O, o[2]!, n);
+    const nest = loopNest(shape, [a.strides, b.strides, stridesOf(shape)]);
+    const { rows, cols } = nest;
+    const [ar, br, or] = nest.rowStrides as [number, number, number];
+    const [ac, bc] = nest.colStrides as [number, number];
+    // The op's loop runs one row; the output is contiguous, so its column stride is 1.
+    forEachPlane(nest, [a.offset, b.offset, 0], (o) => {
+      for (let r = 0, ai = o[0]!, bi = o[1]!, oi = o[2]!; r < rows; r++, ai += ar, bi += br, oi += or)
+        loop(A, ai, ac, B, bi, bc, O, oi, cols);
     });
   },
 
@@ -48,13 +80,14 @@ export const cpuBackend: Backend = {
     const A = arr(a.buf);
     const B = arr(b.buf);
     const O = arr(out);
-    const { shape: s, strides } = coalesce(shape, [cond.strides, a.strides, b.strides, stridesOf(shape)]);
-    const last = s.length - 1;
-    const st = (k: number) => (last < 0 ? 0 : strides[k]![last]!);
-    const [cs, as, bs] = [st(0), st(1), st(2)];
-    forEachRow(s, strides, [cond.offset, a.offset, b.offset, 0], (o, n) => {
-      const [ci, ai, bi, oi] = o as [number, number, number, number];
-      for (let i = 0; i < n; i++) O[oi + i] = C[ci + i * cs] ? A[ai + i * as]! : B[bi + i * bs]!;
+    const nest = loopNest(shape, [cond.strides, a.strides, b.strides, stridesOf(shape)]);
+    const { rows, cols } = nest;
+    const [cr, ar, br, or] = nest.rowStrides as [number, number, number, number];
+    const [cc, ac, bc] = nest.colStrides as [number, number, number];
+    forEachPlane(nest, [cond.offset, a.offset, b.offset, 0], (o) => {
+      for (let r = 0, ci = o[0]!, ai = o[1]!, bi = o[2]!, oi = o[3]!; r < rows; r++, ci += cr, ai += ar, bi += br, oi += or) {
+        for (let i = 0; i < cols; i++) O[oi + i] = C[ci + i * cc] ? A[ai + i * ac]! : B[bi + i * bc]!;
+      }
     });
   },
 
@@ -63,15 +96,27 @@ export const cpuBackend: Backend = {
   copy(src, dst) {
     const S = arr(src.buf);
     const D = arr(dst.buf);
-    const { shape: s, strides } = coalesce(dst.shape, [src.strides, dst.strides]);
-    const last = s.length - 1;
-    const ss = last < 0 ? 0 : strides[0]![last]!;
-    const ds = last < 0 ? 0 : strides[1]![last]!;
-    forEachRow(s, strides, [src.offset, dst.offset], (o, n) => {
-      const si = o[0]!;
-      const di = o[1]!;
-      if (ss === 1 && ds === 1) D.set(S.subarray(si, si + n), di);
-      else for (let i = 0; i < n; i++) D[di + i * ds] = S[si + i * ss]!;
+    const nest = loopNest(dst.shape, [src.strides, dst.strides]);
+    const { rows, cols } = nest;
+    const [sr, dr] = nest.rowStrides as [number, number];
+    const [sc, dc] = nest.colStrides as [number, number];
+    // Long rows contiguous in both: block copies (short ones would pay a subarray per row). A
+    // transposed read (the source walks its rows faster than its columns): tiles, so both sides
+    // stay in cache. Otherwise: element by element.
+    const rowCopy = sc === 1 && dc === 1 && cols >= 32;
+    const tiled = !rowCopy && rows > 1 && sr !== 0 && Math.abs(sr) < Math.abs(sc);
+    forEachPlane(nest, [src.offset, dst.offset], (o) => {
+      const s0 = o[0]!;
+      const d0 = o[1]!;
+      if (rowCopy) {
+        for (let r = 0, si = s0, di = d0; r < rows; r++, si += sr, di += dr) D.set(S.subarray(si, si + cols), di);
+      } else if (tiled) {
+        copyTiled(S, s0, sr, sc, D, d0, dr, dc, rows, cols);
+      } else {
+        for (let r = 0, si = s0, di = d0; r < rows; r++, si += sr, di += dr) {
+          for (let i = 0; i < cols; i++) D[di + i * dc] = S[si + i * sc]!;
+        }
+      }
     });
   },
 

@@ -1,27 +1,60 @@
 import type { Shape } from '../../shape.js';
 
 /**
- * Walks every row (innermost axis) of `shape`, calling `row(offsets, n)` with each operand's
- * offset at the row's start. One callback per row, never per element; hot loops live in `row`.
+ * A strided loop nest, as the kernels walk it. After {@link coalesce}, the two innermost axes are
+ * a plane of `rows` rows of `cols` elements, which the kernel loops over itself, stepping operand
+ * `k` by `rowStrides[k]` per row and `colStrides[k]` per element; any axes before them are outer
+ * axes, walked by {@link forEachPlane}. Same-shape, scalar and row/column broadcasts coalesce to
+ * at most two axes, so they are a single plane: no callback per row, however short the rows.
  */
-export function forEachRow(
-  shape: Shape,
-  strides: readonly (readonly number[])[],
-  offsets: readonly number[],
-  row: (offsets: number[], n: number) => void,
-): void {
-  const rank = shape.length;
-  const cur = offsets.slice();
-  if (rank === 0) {
-    row(cur, 1);
-    return;
+export interface LoopNest {
+  outerShape: number[];
+  /** `outerStrides[k]` are operand k's strides on the outer axes. */
+  outerStrides: number[][];
+  rows: number;
+  cols: number;
+  rowStrides: number[];
+  colStrides: number[];
+}
+
+/** Coalesces `shape` (see {@link coalesce}) and splits it into outer axes and a 2-D plane. */
+export function loopNest(shape: Shape, strides: readonly (readonly number[])[]): LoopNest {
+  // Called once per op, so on tiny tensors it is dispatch overhead: plain loops, no closures.
+  const c = coalesce(shape, strides);
+  const rank = c.shape.length;
+  const outer = Math.max(0, rank - 2);
+  const outerStrides: number[][] = [];
+  const rowStrides: number[] = [];
+  const colStrides: number[] = [];
+  for (const st of c.strides) {
+    outerStrides.push(st.slice(0, outer));
+    rowStrides.push(rank >= 2 ? st[rank - 2]! : 0);
+    colStrides.push(rank >= 1 ? st[rank - 1]! : 0);
   }
-  const n = shape[rank - 1]!;
-  if (n === 0 || shape.some((d) => d === 0)) return;
-  const idx = new Array<number>(rank - 1).fill(0);
+  return {
+    outerShape: c.shape.slice(0, outer),
+    outerStrides,
+    rows: rank >= 2 ? c.shape[rank - 2]! : 1,
+    cols: rank >= 1 ? c.shape[rank - 1]! : 1,
+    rowStrides,
+    colStrides,
+  };
+}
+
+/**
+ * Calls `plane(offsets)` once per plane of `nest` with each operand's offset at the plane's start
+ * (once in all when there are no outer axes); nothing when the nest is empty. The hot loops live
+ * in `plane`, so the callback's cost is paid per plane, never per row or element.
+ */
+export function forEachPlane(nest: LoopNest, offsets: readonly number[], plane: (offsets: number[]) => void): void {
+  const { outerShape: shape, outerStrides: strides } = nest;
+  if (nest.rows === 0 || nest.cols === 0 || shape.includes(0)) return;
+  const cur = offsets.slice();
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
   for (;;) {
-    row(cur, n);
-    let axis = rank - 2;
+    plane(cur);
+    let axis = rank - 1;
     for (; axis >= 0; axis--) {
       idx[axis]!++;
       for (let k = 0; k < cur.length; k++) cur[k]! += strides[k]![axis]!;
@@ -35,22 +68,22 @@ export function forEachRow(
 
 /** Merges adjacent axes that are contiguous in every operand, so rows are as long as possible. */
 export function coalesce(shape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const ops = strides.length;
   const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
+  const outStrides: number[][] = [];
+  for (let k = 0; k < ops; k++) outStrides.push([]);
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i]!;
     if (d === 1) continue;
     const last = outShape.length - 1;
-    if (last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[i]! * d)) {
+    let merge = last >= 0;
+    for (let k = 0; k < ops && merge; k++) merge = outStrides[k]![last] === strides[k]![i]! * d;
+    if (merge) {
       outShape[last]! *= d;
-      strides.forEach((s, k) => {
-        outStrides[k]![last] = s[i]!;
-      });
+      for (let k = 0; k < ops; k++) outStrides[k]![last] = strides[k]![i]!;
     } else {
       outShape.push(d);
-      strides.forEach((s, k) => {
-        outStrides[k]!.push(s[i]!);
-      });
+      for (let k = 0; k < ops; k++) outStrides[k]!.push(strides[k]![i]!);
     }
   }
   return { shape: outShape, strides: outStrides };
