@@ -17,4 +17,7 @@ export default {
   disableSources: !hosted,
   treatWarningsAsErrors: true,
   validation: { notExported: true, invalidLink: true, notDocumented: true },
+  // every exported declaration and every method users call needs a doc comment (fields of option
+  // objects and op-table rows document themselves through their interface)
+  requiredToBeDocumented: ['Enum', 'Variable', 'Function', 'Class', 'Interface', 'TypeAlias', 'Method', 'Accessor'],
 };

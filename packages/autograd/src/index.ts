@@ -41,7 +41,7 @@ export {
 } from './ops/elementwise.js';
 export * from './ops/index.js';
 export { setSeed } from './random.js';
-export type { AxisArg, Shape } from './shape.js';
+export type { AxisArg, Region, Shape } from './shape.js';
 export {
   customGrad,
   detectAnomaly,
@@ -50,6 +50,7 @@ export {
   grad,
   isGradEnabled,
   noGrad,
+  type RegionGrad,
   type TensorArgs,
   type VJP,
   valueAndGrad,

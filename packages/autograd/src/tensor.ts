@@ -63,6 +63,7 @@ export class Tensor<D extends DType = DType, R extends number = number> {
   get requiresGrad(): boolean {
     return this.#requiresGrad;
   }
+  /** Marks a float leaf as collecting gradients (or stops it); a computed tensor cannot opt out. */
   set requiresGrad(value: boolean) {
     if (value && !isFloat(this.dtype)) {
       throw new DTypeError(`only float tensors can require grad, this one is ${this.dtype}`, 'requiresGrad');
@@ -174,121 +175,160 @@ export class Tensor<D extends DType = DType, R extends number = number> {
   // biome-ignore-start format: one-line forwards to the op functions
   // ---- elementwise ----------------------------------------------------------------------------
 
+  /** Method form of the `neg` function: `x.neg(…)` is `neg(x, …)`. */
   neg(): Tensor<D, R> {
     return ops.neg(this);
   }
+  /** Method form of the `abs` function: `x.abs(…)` is `abs(x, …)`. */
   abs(): Tensor<D, R> {
     return ops.abs(this);
   }
+  /** Method form of the `sign` function: `x.sign(…)` is `sign(x, …)`. */
   sign(): Tensor<D, R> {
     return ops.sign(this);
   }
+  /** Method form of the `exp` function: `x.exp(…)` is `exp(x, …)`. */
   exp(): Tensor<D, R> {
     return ops.exp(this);
   }
+  /** Method form of the `expm1` function: `x.expm1(…)` is `expm1(x, …)`. */
   expm1(): Tensor<D, R> {
     return ops.expm1(this);
   }
+  /** Method form of the `log` function: `x.log(…)` is `log(x, …)`. */
   log(): Tensor<D, R> {
     return ops.log(this);
   }
+  /** Method form of the `log1p` function: `x.log1p(…)` is `log1p(x, …)`. */
   log1p(): Tensor<D, R> {
     return ops.log1p(this);
   }
+  /** Method form of the `sqrt` function: `x.sqrt(…)` is `sqrt(x, …)`. */
   sqrt(): Tensor<D, R> {
     return ops.sqrt(this);
   }
+  /** Method form of the `rsqrt` function: `x.rsqrt(…)` is `rsqrt(x, …)`. */
   rsqrt(): Tensor<D, R> {
     return ops.rsqrt(this);
   }
+  /** Method form of the `square` function: `x.square(…)` is `square(x, …)`. */
   square(): Tensor<D, R> {
     return ops.square(this);
   }
+  /** Method form of the `reciprocal` function: `x.reciprocal(…)` is `reciprocal(x, …)`. */
   reciprocal(): Tensor<D, R> {
     return ops.reciprocal(this);
   }
+  /** Method form of the `sin` function: `x.sin(…)` is `sin(x, …)`. */
   sin(): Tensor<D, R> {
     return ops.sin(this);
   }
+  /** Method form of the `cos` function: `x.cos(…)` is `cos(x, …)`. */
   cos(): Tensor<D, R> {
     return ops.cos(this);
   }
+  /** Method form of the `tanh` function: `x.tanh(…)` is `tanh(x, …)`. */
   tanh(): Tensor<D, R> {
     return ops.tanh(this);
   }
+  /** Method form of the `sigmoid` function: `x.sigmoid(…)` is `sigmoid(x, …)`. */
   sigmoid(): Tensor<D, R> {
     return ops.sigmoid(this);
   }
+  /** Method form of the `erf` function: `x.erf(…)` is `erf(x, …)`. */
   erf(): Tensor<D, R> {
     return ops.erf(this);
   }
+  /** Method form of the `floor` function: `x.floor(…)` is `floor(x, …)`. */
   floor(): Tensor<D, R> {
     return ops.floor(this);
   }
+  /** Method form of the `relu` function: `x.relu(…)` is `relu(x, …)`. */
   relu(): Tensor<D, R> {
     return ops.relu(this);
   }
+  /** Method form of the `leakyRelu` function: `x.leakyRelu(…)` is `leakyRelu(x, …)`. */
   leakyRelu(negativeSlope = 0.01): Tensor<D, R> {
     return ops.leakyRelu(this, negativeSlope);
   }
+  /** Method form of the `elu` function: `x.elu(…)` is `elu(x, …)`. */
   elu(alpha = 1): Tensor<D, R> {
     return ops.elu(this, alpha);
   }
+  /** Method form of the `gelu` function: `x.gelu(…)` is `gelu(x, …)`. */
   gelu(): Tensor<D, R> {
     return ops.gelu(this);
   }
+  /** Method form of the `softplus` function: `x.softplus(…)` is `softplus(x, …)`. */
   softplus(beta = 1, threshold = 20): Tensor<D, R> {
     return ops.softplus(this, beta, threshold);
   }
+  /** Method form of the `clamp` function: `x.clamp(…)` is `clamp(x, …)`. */
   clamp(min?: number | null, max?: number | null): Tensor<D, R> {
     return ops.clamp(this, min, max);
   }
+  /** Method form of the `logicalNot` function: `x.logicalNot(…)` is `logicalNot(x, …)`. */
   logicalNot(): Tensor<'bool', R> {
     return ops.logicalNot(this);
   }
 
+  /** Method form of the `add` function: `x.add(…)` is `add(x, …)`. */
   add<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
     return ops.add(this, other) as never;
   }
+  /** Method form of the `sub` function: `x.sub(…)` is `sub(x, …)`. */
   sub<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
     return ops.sub(this, other) as never;
   }
+  /** Method form of the `mul` function: `x.mul(…)` is `mul(x, …)`. */
   mul<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
     return ops.mul(this, other) as never;
   }
+  /** Method form of the `div` function: `x.div(…)` is `div(x, …)`. */
   div<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
     return ops.div(this, other) as never;
   }
+  /** Method form of the `pow` function: `x.pow(…)` is `pow(x, …)`. */
   pow<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
     return ops.pow(this, other) as never;
   }
+  /** Method form of the `maximum` function: `x.maximum(…)` is `maximum(x, …)`. */
   maximum<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
     return ops.maximum(this, other) as never;
   }
+  /** Method form of the `minimum` function: `x.minimum(…)` is `minimum(x, …)`. */
   minimum<O extends Tensor<D> | number>(other: O): Tensor<D, O extends number ? R : number> {
     return ops.minimum(this, other) as never;
   }
+  /** Method form of the `eq` function: `x.eq(…)` is `eq(x, …)`. */
   eq<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
     return ops.eq(this, other) as never;
   }
+  /** Method form of the `ne` function: `x.ne(…)` is `ne(x, …)`. */
   ne<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
     return ops.ne(this, other) as never;
   }
+  /** Method form of the `lt` function: `x.lt(…)` is `lt(x, …)`. */
   lt<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
     return ops.lt(this, other) as never;
   }
+  /** Method form of the `le` function: `x.le(…)` is `le(x, …)`. */
   le<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
     return ops.le(this, other) as never;
   }
+  /** Method form of the `gt` function: `x.gt(…)` is `gt(x, …)`. */
   gt<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
     return ops.gt(this, other) as never;
   }
+  /** Method form of the `ge` function: `x.ge(…)` is `ge(x, …)`. */
   ge<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
     return ops.ge(this, other) as never;
   }
+  /** Method form of the `logicalAnd` function: `x.logicalAnd(…)` is `logicalAnd(x, …)`. */
   logicalAnd<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
     return ops.logicalAnd(this, other) as never;
   }
+  /** Method form of the `logicalOr` function: `x.logicalOr(…)` is `logicalOr(x, …)`. */
   logicalOr<O extends Tensor<D> | number>(other: O): Tensor<'bool', O extends number ? R : number> {
     return ops.logicalOr(this, other) as never;
   }
@@ -303,75 +343,97 @@ export class Tensor<D extends DType = DType, R extends number = number> {
 
   // ---- reductions -----------------------------------------------------------------------------
 
+  /** Method form of the `sum` function: `x.sum(…)` is `sum(x, …)`. */
   sum(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
     return ops.sum(this, axis, opts);
   }
+  /** Method form of the `mean` function: `x.mean(…)` is `mean(x, …)`. */
   mean(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
     return ops.mean(this, axis, opts);
   }
+  /** Method form of the `prod` function: `x.prod(…)` is `prod(x, …)`. */
   prod(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
     return ops.prod(this, axis, opts);
   }
+  /** Method form of the `max` function: `x.max(…)` is `max(x, …)`. */
   max(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
     return ops.max(this, axis, opts);
   }
+  /** Method form of the `min` function: `x.min(…)` is `min(x, …)`. */
   min(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
     return ops.min(this, axis, opts);
   }
+  /** Method form of the `argmax` function: `x.argmax(…)` is `argmax(x, …)`. */
   argmax(axis?: number, opts?: ReduceOptions): Tensor<'int32'> {
     return ops.argmax(this, axis, opts);
   }
+  /** Method form of the `argmin` function: `x.argmin(…)` is `argmin(x, …)`. */
   argmin(axis?: number, opts?: ReduceOptions): Tensor<'int32'> {
     return ops.argmin(this, axis, opts);
   }
+  /** Method form of the `logsumexp` function: `x.logsumexp(…)` is `logsumexp(x, …)`. */
   logsumexp(axis?: AxisArg, opts?: ReduceOptions): Tensor<D> {
     return ops.logsumexp(this, axis, opts);
   }
+  /** Method form of the `variance` function: `x.variance(…)` is `variance(x, …)`. */
   variance(axis?: AxisArg, opts?: ReduceOptions & { correction?: number }): Tensor<D> {
     return ops.variance(this, axis, opts);
   }
+  /** Method form of the `std` function: `x.std(…)` is `std(x, …)`. */
   std(axis?: AxisArg, opts?: ReduceOptions & { correction?: number }): Tensor<D> {
     return ops.std(this, axis, opts);
   }
+  /** Method form of the `softmax` function: `x.softmax(…)` is `softmax(x, …)`. */
   softmax(axis = -1): Tensor<D, R> {
     return ops.softmax(this, axis);
   }
+  /** Method form of the `logSoftmax` function: `x.logSoftmax(…)` is `logSoftmax(x, …)`. */
   logSoftmax(axis = -1): Tensor<D, R> {
     return ops.logSoftmax(this, axis);
   }
+  /** Method form of the `cumsum` function: `x.cumsum(…)` is `cumsum(x, …)`. */
   cumsum(axis: number, opts?: { reverse?: boolean }): Tensor<D, R> {
     return ops.cumsum(this, axis, opts);
   }
 
   // ---- linear algebra -------------------------------------------------------------------------
 
+  /** Method form of the `matmul` function: `x.matmul(…)` is `matmul(x, …)`. */
   matmul<O extends number>(other: Tensor<D, O>): Tensor<D, R extends 2 ? (O extends 2 ? 2 : number) : number> {
     return ops.matmul(this, other) as never;
   }
+  /** Method form of the `dot` function: `x.dot(…)` is `dot(x, …)`. */
   dot(other: Tensor<D>): Tensor<D, 0> {
     return ops.dot(this, other);
   }
+  /** Method form of the `outer` function: `x.outer(…)` is `outer(x, …)`. */
   outer(other: Tensor<D>): Tensor<D, 2> {
     return ops.outer(this, other);
   }
 
   // ---- movement -------------------------------------------------------------------------------
 
+  /** Method form of the `reshape` function: `x.reshape(…)` is `reshape(x, …)`. */
   reshape<const S extends readonly number[]>(shape: S): Tensor<D, S['length']> {
     return ops.reshape(this, shape);
   }
+  /** Method form of the `flatten` function: `x.flatten(…)` is `flatten(x, …)`. */
   flatten(startAxis = 0, endAxis = -1): Tensor<D> {
     return ops.flatten(this, startAxis, endAxis);
   }
+  /** Method form of the `squeeze` function: `x.squeeze(…)` is `squeeze(x, …)`. */
   squeeze(axis?: AxisArg): Tensor<D> {
     return ops.squeeze(this, axis);
   }
+  /** Method form of the `unsqueeze` function: `x.unsqueeze(…)` is `unsqueeze(x, …)`. */
   unsqueeze(axis: number): Tensor<D> {
     return ops.unsqueeze(this, axis);
   }
+  /** Method form of the `permute` function: `x.permute(…)` is `permute(x, …)`. */
   permute(axes: readonly number[]): Tensor<D, R> {
     return ops.permute(this, axes);
   }
+  /** Method form of the `transpose` function: `x.transpose(…)` is `transpose(x, …)`. */
   transpose(axis0 = -2, axis1 = -1): Tensor<D, R> {
     return ops.transpose(this, axis0, axis1);
   }
@@ -379,39 +441,51 @@ export class Tensor<D extends DType = DType, R extends number = number> {
   get T(): Tensor<D, R> {
     return ops.permute(this, [...this.shape.keys()].reverse());
   }
+  /** Method form of the `expand` function: `x.expand(…)` is `expand(x, …)`. */
   expand<const S extends readonly number[]>(shape: S): Tensor<D, S['length']> {
     return ops.expand(this, shape);
   }
+  /** Method form of the `expand` function: `x.broadcastTo(…)` is `expand(x, …)`. */
   broadcastTo<const S extends readonly number[]>(shape: S): Tensor<D, S['length']> {
     return ops.expand(this, shape);
   }
+  /** Method form of the `slice` function: `x.slice(…)` is `slice(x, …)`. */
   slice(specs: readonly SliceSpec[]): Tensor<D> {
     return ops.slice(this, specs);
   }
+  /** Method form of the `pad` function: `x.pad(…)` is `pad(x, …)`. */
   pad(widths: readonly (readonly [number, number])[], value = 0): Tensor<D, R> {
     return ops.pad(this, widths, value);
   }
+  /** Method form of the `split` function: `x.split(…)` is `split(x, …)`. */
   split(sizes: number | readonly number[], axis = 0): Tensor<D, R>[] {
     return ops.split(this, sizes, axis);
   }
+  /** Method form of the `chunk` function: `x.chunk(…)` is `chunk(x, …)`. */
   chunk(chunks: number, axis = 0): Tensor<D, R>[] {
     return ops.chunk(this, chunks, axis);
   }
+  /** Method form of the `tile` function: `x.tile(…)` is `tile(x, …)`. */
   tile(reps: readonly number[]): Tensor<D> {
     return ops.tile(this, reps);
   }
+  /** Method form of the `repeat` function: `x.repeat(…)` is `repeat(x, …)`. */
   repeat(repeats: number, axis?: number): Tensor<D> {
     return ops.repeat(this, repeats, axis);
   }
+  /** Method form of the `flip` function: `x.flip(…)` is `flip(x, …)`. */
   flip(axis?: AxisArg): Tensor<D, R> {
     return ops.flip(this, axis);
   }
+  /** Method form of the `gather` function: `x.gather(…)` is `gather(x, …)`. */
   gather(axis: number, index: Tensor<'int32'>): Tensor<D> {
     return ops.gather(this, axis, index);
   }
+  /** Method form of the `indexSelect` function: `x.indexSelect(…)` is `indexSelect(x, …)`. */
   indexSelect(axis: number, index: Tensor<'int32'>): Tensor<D, R> {
     return ops.indexSelect(this, axis, index);
   }
+  /** Method form of the `scatterAdd` function: `x.scatterAdd(…)` is `scatterAdd(x, …)`. */
   scatterAdd(axis: number, index: Tensor<'int32'>, src: Tensor<D>): Tensor<D, R> {
     return ops.scatterAdd(this, axis, index, src);
   }

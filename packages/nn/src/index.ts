@@ -3,6 +3,8 @@
  *
  * @packageDocumentation
  */
+
+export type { Init } from './init.js';
 export * as init from './init.js';
 export {
   fromKeras,
@@ -48,7 +50,7 @@ export { GRU, GRUCell, type GRUOptions } from './rnn/gru.js';
 export { type GreffVariant, LSTM, LSTMCell, type LSTMCellOptions, type LSTMOptions } from './rnn/lstm.js';
 export { type Bias1997, LSTM1997, type LSTM1997Options, type Output1997, type Squash, type State1997 } from './rnn/lstm1997.js';
 export { RNN, RNNCell, type RNNOptions } from './rnn/rnn.js';
-export { RTRL1997, type RTRLOptions } from './rnn/rtrl1997.js';
+export { type ParamName as RTRLParamName, RTRL1997, type RTRLOptions } from './rnn/rtrl1997.js';
 export {
   type DirectionRunner,
   dropoutMask,

@@ -1,7 +1,7 @@
 import { type FloatDType, noGrad, randn, type Shape, type Tensor, tensor, uniform as uniformTensor, ValueError } from '@carousel/autograd';
 
 /** Initialisers fill an existing parameter in place (like `torch.nn.init.*_`) and return it. */
-type Init = <T extends Tensor>(t: T) => T;
+export type Init = <T extends Tensor>(t: T) => T;
 
 const fill = (t: Tensor, values: Tensor) =>
   noGrad(() => {

@@ -308,6 +308,7 @@ export function nllLoss<D extends DType>(input: Tensor<D>, target: Tensor, opts:
  *
  * @example
  * bceWithLogits(tensor([0, 2]), tensor([1, 0])).item(); // (ln 2 + softplus(2)) / 2
+ * const [logits, targets] = [randn([4, 1]), tensor([[1], [0], [0], [1]])];
  * bceWithLogits(logits, targets, { posWeight: tensor([3]) }); // positives count three times
  */
 export function bceWithLogits<D extends DType>(input: Tensor<D>, target: Tensor, opts: BceWithLogitsOptions = {}): Tensor<D> {

@@ -15,8 +15,11 @@ export interface View {
   offset: number;
 }
 
+/** The reductions a backend implements over contiguous rows. */
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
+/** Index reductions along one axis. */
 export type ArgReduceOp = 'argmax' | 'argmin';
+/** Distributions of the counter-based random kernel. */
 export type RandomDist = 'uniform' | 'normal';
 
 /** Sizes of a batched matmul on contiguous row-major operands; a batch stride of 0 broadcasts. */
@@ -43,20 +46,28 @@ export interface AxisDims {
  */
 export interface Backend {
   readonly name: string;
+  /** A new buffer for `size` elements of `dtype` (contents undefined). */
   alloc(dtype: DType, size: number): Buf;
+  /** Returns a buffer (to the pool, or to the allocator). */
   free(buf: Buf): void;
+  /** Copies host data into a buffer. */
   write(buf: Buf, data: TypedArray): void;
+  /** Copies a buffer back to the host (a fresh typed array). */
   read(buf: Buf, dtype: DType, size: number): Promise<TypedArray>;
   /** Synchronous read; backends that cannot (WebGPU) throw a BackendError. */
   readSync(buf: Buf, dtype: DType, size: number): TypedArray;
   /** Bytes a buffer holds (for `memory()`). */
   bytes(buf: Buf): number;
 
+  /** Sets the first `size` elements to `value`. */
   fill(out: Buf, dtype: DType, size: number, value: number): void;
+  /** Applies an elementwise unary primitive over a contiguous buffer. */
   unary(op: UnaryOp, x: Buf, out: Buf, dtype: DType, size: number): void;
   /** `out = a op b` over `shape`; `a`/`b` are broadcast views, `dtype` is the inputs' dtype. */
   binary(op: BinaryOp, a: View, b: View, out: Buf, dtype: DType, shape: Shape): void;
+  /** `out = cond ? a : b` over `shape`, all three broadcast views. */
   where(cond: View, a: View, b: View, out: Buf, dtype: DType, shape: Shape): void;
+  /** Converts `size` elements between dtypes (truncation toward zero into int32). */
   cast(x: Buf, from: DType, out: Buf, to: DType, size: number): void;
   /** Copies a strided view into another (materializes transposes, slices, broadcasts; writes slices). */
   copy(src: View, dst: View, dtype: DType): void;
@@ -66,6 +77,7 @@ export interface Backend {
   argReduce(op: ArgReduceOp, x: Buf, out: Buf, dtype: DType, dims: AxisDims): void;
   /** Inclusive prefix sum along the middle axis, optionally from the end. */
   cumsum(x: Buf, out: Buf, dtype: DType, dims: AxisDims, reverse: boolean): void;
+  /** Batched row-major GEMM: `out[b] = a[b] · b[b]`. */
   matmul(a: Buf, b: Buf, out: Buf, dtype: DType, dims: MatmulDims): void;
   /**
    * `out[o, j, i] = x[o, index[o, j, i], i]` where x is `[outer, axisSize, inner]` and index/out are

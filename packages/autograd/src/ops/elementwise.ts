@@ -14,14 +14,16 @@ export type DTypeClass = 'float' | 'numeric' | 'bool' | 'any';
  */
 export interface UnaryDef {
   accepts: DTypeClass;
+  /** The CPU loop: `y[i] = f(x[i])` for `i < n`. */
   cpu: (x: Arr, y: Arr, n: number) => void;
   wgsl: string;
+  /** The gradient rule, from the upstream gradient, the input and the output (absent: not differentiable). */
   grad?: (g: Tensor, x: Tensor, y: Tensor) => Tensor | null;
 }
 
 // biome-ignore-start format: one row per op reads as a table
 // Each CPU loop is its own function literal so V8 specialises it: no per-element closure calls.
-export const unaryOps = {
+const unaryTable = {
   neg: {
     accepts: 'numeric',
     cpu: (x, y, n) => {
@@ -166,10 +168,12 @@ export const unaryOps = {
     wgsl: 'select(1u, 0u, x != 0u)',
   },
 } satisfies Record<string, UnaryDef>;
-// biome-ignore-end format: one row per op reads as a table
 
 /** The name of an elementwise unary primitive. */
-export type UnaryOp = keyof typeof unaryOps;
+export type UnaryOp = keyof typeof unaryTable;
+/** The elementwise unary primitives, by name: each row's CPU loop, WGSL expression and gradient. */
+export const unaryOps: Readonly<Record<UnaryOp, UnaryDef>> = unaryTable;
+// biome-ignore-end format: one row per op reads as a table
 
 /** How a binary op treats dtypes: arithmetic keeps it, comparisons and logic give bool. */
 export type BinaryKind = 'arith' | 'compare' | 'logical';
@@ -183,8 +187,10 @@ export type BinaryKind = 'arith' | 'compare' | 'logical';
 export interface BinaryDef {
   kind: BinaryKind;
   accepts: DTypeClass;
+  /** The CPU row loop over one broadcast row. */
   cpu: (a: Arr, ai: number, as: number, b: Arr, bi: number, bs: number, o: Arr, oi: number, n: number) => void;
   wgsl: string;
+  /** The gradient rule for both inputs, at the output's shape (absent: not differentiable). */
   grad?: (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
 }
 
@@ -192,7 +198,7 @@ export interface BinaryDef {
 const winnerShare = (g: Tensor, wins: Tensor, ties: Tensor) => g.mul(wins.cast(g.dtype).add(ties.cast(g.dtype).mul(0.5)));
 
 // biome-ignore-start format: one row per op reads as a table
-export const binaryOps = {
+const binaryTable = {
   add: {
     kind: 'arith',
     accepts: 'numeric',
@@ -346,7 +352,9 @@ export const binaryOps = {
     wgsl: 'a != 0u || b != 0u',
   },
 } satisfies Record<string, BinaryDef>;
-// biome-ignore-end format: one row per op reads as a table
 
 /** The name of an elementwise binary primitive. */
-export type BinaryOp = keyof typeof binaryOps;
+export type BinaryOp = keyof typeof binaryTable;
+/** The elementwise binary primitives, by name: each row's kind, CPU row loop, WGSL expression and gradient. */
+export const binaryOps: Readonly<Record<BinaryOp, BinaryDef>> = binaryTable;
+// biome-ignore-end format: one row per op reads as a table

@@ -10,7 +10,8 @@ export interface CloseOptions {
   equalNaN?: boolean;
 }
 
-type Comparable = Tensor | NestedArray<number | boolean> | ArrayLike<number>;
+/** What `allclose` compares: tensors, nested arrays, typed arrays. */
+export type Comparable = Tensor | NestedArray<number | boolean> | ArrayLike<number>;
 
 function flat(x: Comparable): { values: ArrayLike<number>; shape: number[] } {
   if (isTensor(x)) return { values: x.dataSync() as ArrayLike<number>, shape: [...x.shape] };

@@ -20,7 +20,9 @@ export interface GradcheckOptions {
 /** A gradient that disagrees with finite differences. */
 export class GradcheckError extends CarouselError {}
 
-type Fn = (...xs: Tensor[]) => Tensor;
+/** A function of tensors that gradcheck differentiates. */
+export type GradcheckFn = (...xs: Tensor[]) => Tensor;
+type Fn = GradcheckFn;
 
 /** Deterministic cotangents without touching the global stream: a tiny LCG. */
 function cotangentFor(shape: readonly number[], seed: number): Tensor<'float64'> {

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { allclose, assertAllclose, type CloseOptions, closeMismatch } from './allclose.js';
+export { allclose, assertAllclose, type CloseOptions, type Comparable, closeMismatch } from './allclose.js';
 export {
   broadcastPairArb,
   type ShapeConstraints,
@@ -14,4 +14,4 @@ export {
   type ValueConstraints,
   valuesArb,
 } from './arbitraries.js';
-export { GradcheckError, type GradcheckOptions, gradcheck } from './gradcheck.js';
+export { GradcheckError, type GradcheckFn, type GradcheckOptions, gradcheck } from './gradcheck.js';

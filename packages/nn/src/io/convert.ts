@@ -26,6 +26,7 @@ export type WeightLike = Tensor | NestedArray<number>;
  * Options shared by the importers.
  *
  * @example
+ * const stateDict = new LSTM(8, 16).stateDict();
  * fromPyTorch(stateDict, { dtype: 'float64' });
  */
 export interface ImportOptions {
@@ -40,7 +41,8 @@ export interface ImportOptions {
  * Options of {@link fromPyTorch}.
  *
  * @example
- * fromPyTorch(stateDict, { prefix: 'encoder.lstm' });
+ * const stateDict = { 'encoder.lstm.weight_ih_l0': randn([64, 8]), 'decoder.weight': randn([4, 16]) };
+ * fromPyTorch(stateDict, { prefix: 'encoder.lstm' }); // { weight_ih_l0 }
  */
 export interface PyTorchImportOptions extends ImportOptions {
   /**
@@ -54,7 +56,8 @@ export interface PyTorchImportOptions extends ImportOptions {
  * Which cell the weights are for and where they go: the PyTorch name suffix `_l{layer}`.
  *
  * @example
- * fromOnnx({ W, R, B }, { cell: 'gru', layer: 1 });
+ * const [W, R, B] = [randn([1, 48, 8]), randn([1, 48, 16]), zeros([1, 96])]; // H = 16, I = 8
+ * fromOnnx({ W, R, B }, { cell: 'gru', layer: 1 }); // weight_ih_l1, …
  */
 export interface TargetOptions extends ImportOptions {
   /** The recurrent cell the weights belong to. */
@@ -67,7 +70,8 @@ export interface TargetOptions extends ImportOptions {
  * Options of {@link fromKeras}.
  *
  * @example
- * fromKeras(backwardWeights, { cell: 'lstm', layer: 0, reverse: true });
+ * const backwardWeights = [randn([8, 64]), randn([16, 64]), zeros([64])]; // kernel, recurrent_kernel, bias
+ * fromKeras(backwardWeights, { cell: 'lstm', layer: 0, reverse: true }); // weight_ih_l0_reverse, …
  */
 export interface KerasImportOptions extends TargetOptions {
   /** The backward layer of a `Bidirectional` wrapper: names end in `_l{layer}_reverse`. */
@@ -82,6 +86,7 @@ export interface KerasImportOptions extends TargetOptions {
  * `'lstm/lstm_cell/kernel:0'` of an HDF5 or `.keras` file).
  *
  * @example
+ * const [kernel, rk, b] = [randn([8, 64]), randn([16, 64]), zeros([64])];
  * const weights: KerasWeights = { 'lstm/lstm_cell/kernel:0': kernel, 'lstm/lstm_cell/recurrent_kernel:0': rk, 'lstm/lstm_cell/bias:0': b };
  */
 export type KerasWeights = readonly WeightLike[] | Readonly<Record<string, WeightLike>>;
@@ -91,6 +96,7 @@ export type KerasWeights = readonly WeightLike[] | Readonly<Record<string, Weigh
  *
  * @example
  * // python: {i.name: numpy_helper.to_array(i).tolist() for i in model.graph.initializer}
+ * const inits = JSON.parse(readFileSync('lstm.onnx.json', 'utf8')) as Record<'W' | 'R' | 'B', number[][][]>;
  * const weights: OnnxWeights = { W: inits.W, R: inits.R, B: inits.B };
  */
 export interface OnnxWeights {
@@ -122,6 +128,7 @@ const ONNX_PEEPHOLE = [0, 2, 1];
  *
  * @example
  * // torch: json.dump({k: v.tolist() for k, v in model.state_dict().items()}, f)
+ * const text = readFileSync('model.json', 'utf8');
  * const sd = fromPyTorch(JSON.parse(text), { prefix: 'lstm' });
  * new LSTM(8, 16).loadStateDict(sd);
  */
@@ -151,6 +158,7 @@ export function fromPyTorch(stateDict: Readonly<Record<string, WeightLike>>, opt
  *
  * @example
  * // python: np.savez / json of layer.get_weights()
+ * const [kernel, recurrentKernel, bias] = [randn([8, 64]), randn([16, 64]), zeros([64])]; // I = 8, H = 16
  * const sd = fromKeras([kernel, recurrentKernel, bias], { cell: 'lstm' });
  * new LSTM(8, 16).loadStateDict(sd);
  */
@@ -207,6 +215,7 @@ export function fromKeras(weights: KerasWeights, opts: KerasImportOptions): Stat
  * equivalent; a stacked model has one node per layer (`layer: k`).
  *
  * @example
+ * const [W, R, B] = [randn([1, 64, 8]), randn([1, 64, 16]), zeros([1, 128])]; // [D, 4H, I], [D, 4H, H], [D, 8H]
  * const sd = fromOnnx({ W, R, B }, { cell: 'lstm' });
  * new LSTM(8, 16).loadStateDict(sd);
  */

@@ -5,6 +5,7 @@ import type { LoadOptions, Module, StateDict } from '../module.js';
  * What {@link loadSafetensors} returns: the tensors by name and the `__metadata__` strings.
  *
  * @example
+ * const bytes = saveSafetensors({ w: ones([2, 2]) }, { note: 'demo' });
  * const { tensors, metadata }: SafetensorsContents = loadSafetensors(bytes);
  */
 export interface SafetensorsContents {
@@ -18,7 +19,8 @@ export interface SafetensorsContents {
  * The metadata key under which {@link modelToSafetensors} stores the model's config (as JSON).
  *
  * @example
- * JSON.parse(loadSafetensors(bytes).metadata[CONFIG_KEY]!);
+ * const bytes = modelToSafetensors(new Linear(4, 2), { inFeatures: 4, outFeatures: 2 });
+ * JSON.parse(loadSafetensors(bytes).metadata[CONFIG_KEY]!); // { inFeatures: 4, outFeatures: 2 }
  */
 export const CONFIG_KEY = 'carousel';
 
@@ -85,6 +87,7 @@ const UNSUPPORTED = ['F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'E8M0', 'F6_E2M3', 'F6_E3M
  * file loads in Python with `safetensors.torch.load_file`. Tensors are read synchronously (CPU).
  *
  * @example
+ * const lstm = new LSTM(8, 16);
  * const bytes = saveSafetensors(lstm.stateDict(), { note: 'epoch 3' });
  * writeFileSync('lstm.safetensors', bytes);
  */
@@ -157,7 +160,7 @@ function bytesOf(t: Tensor): Uint8Array {
  *
  * @example
  * const { tensors, metadata } = loadSafetensors(readFileSync('lstm.safetensors'));
- * lstm.loadStateDict(tensors);
+ * const lstm = new LSTM(8, 16).loadStateDict(tensors);
  */
 export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsContents {
   const buf = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;

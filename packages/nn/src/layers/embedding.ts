@@ -34,6 +34,7 @@ export interface EmbeddingOptions {
  * Options of {@link Embedding.fromPretrained}.
  *
  * @example
+ * const vectors = randn([100, 50]); // 100 words, 50 dimensions
  * Embedding.fromPretrained(vectors, { freeze: false, paddingIdx: 0 });
  */
 export interface PretrainedEmbeddingOptions {

@@ -36,6 +36,7 @@ export class Linear extends Module {
     this.bias = opts.bias === false ? null : init(parameter(zeros([outFeatures], { dtype })));
   }
 
+  /** `x·Wᵀ + b` over the last axis of `x`. */
   forward(x: Tensor): Tensor {
     const y = x.matmul(this.weight.transpose());
     return this.bias ? y.add(this.bias) : y;

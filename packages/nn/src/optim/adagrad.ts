@@ -24,6 +24,7 @@ export interface AdagradOptions extends BaseOptimizerOptions {
  * `g ← ∇θ + λθ;  S ← S + g²;  θ ← θ − lr/(1 + (t − 1)·d) · g / (√S + ε)`
  *
  * @example
+ * const model = new Linear(4, 2);
  * const opt = new Adagrad(model.parameters(), { lr: 0.1 });
  */
 export class Adagrad extends Optimizer<AdagradOptions> {

@@ -24,7 +24,9 @@ export interface AdamOptions extends BaseOptimizerOptions {
  * `g ← ∇θ + λθ;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − (lr / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε)`
  *
  * @example
+ * const model = new Linear(4, 2);
  * const opt = new Adam(model.parameters(), { lr: 1e-3 });
+ * const loss = model.forward(randn([8, 4])).square().mean();
  * loss.backward();
  * opt.step();
  */
@@ -83,6 +85,7 @@ export class Adam extends Optimizer<AdamOptions> {
  * `θ ← θ·(1 − lr·λ);  then Adam's update with g = ∇θ`
  *
  * @example
+ * const model = new Linear(4, 2);
  * const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.01 });
  */
 export class AdamW extends Adam {

@@ -34,6 +34,9 @@ function setGrad(p: Tensor, value: Tensor): void {
  * `N = ‖(‖g₁‖_p, …, ‖gₖ‖_p)‖_p;  gᵢ ← gᵢ · min(1, maxNorm / (N + 1e-6))`
  *
  * @example
+ * const model = new Linear(4, 2);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
+ * const loss = model.forward(randn([8, 4])).square().mean();
  * loss.backward();
  * const norm = clipGradNorm(model.parameters(), 1.0);
  * opt.step();
@@ -87,6 +90,8 @@ export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number
  * `gᵢ ← clamp(gᵢ, −c, c)`
  *
  * @example
+ * const model = new Linear(4, 2);
+ * const loss = model.forward(randn([8, 4])).square().mean();
  * loss.backward();
  * clipGradValue(model.parameters(), 0.5);
  */

@@ -50,6 +50,9 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
  * `θ ← update(θ, ∇θ, state, group)` for every parameter with a gradient
  *
  * @example
+ * const model = new Linear(4, 1);
+ * const lossOf = (x: Tensor) => model.forward(x).square().mean();
+ * const batches = [randn([8, 4]), randn([8, 4])];
  * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  * for (const batch of batches) {
  *   tidy(() => { lossOf(batch).backward(); opt.step(); });
@@ -126,6 +129,7 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
   get lr(): number {
     return this.paramGroups[0]!.lr;
   }
+  /** Sets the learning rate of every parameter group (what schedulers call). */
   set lr(value: number) {
     this.checkNonNegative('lr', value);
     for (const g of this.paramGroups) g.lr = value;

@@ -26,6 +26,7 @@ export interface RMSpropOptions extends BaseOptimizerOptions {
  * `g ← ∇θ + λθ;  s ← αs + (1 − α)g²;  a ← centered ? √(s − ḡ²) + ε : √s + ε  (ḡ ← αḡ + (1 − α)g);  b ← μb + g/a;  θ ← θ − lr·(μ > 0 ? b : g/a)`
  *
  * @example
+ * const model = new Linear(4, 2);
  * const opt = new RMSprop(model.parameters(), { lr: 1e-3, alpha: 0.9, centered: true });
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {

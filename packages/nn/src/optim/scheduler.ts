@@ -18,9 +18,13 @@ export interface SchedulerStateDict {
  * `lrₜ = f(t, lr₀)` for each parameter group
  *
  * @example
+ * const model = new Linear(4, 2);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * const sched = new StepLR(opt, { stepSize: 30, gamma: 0.1 });
  * for (let epoch = 0; epoch < 90; epoch++) {
- *   train(opt);
+ *   tidy(() => model.forward(randn([8, 4])).square().mean().backward());
+ *   opt.step();
+ *   opt.zeroGrad();
  *   sched.step();
  * }
  */
@@ -101,6 +105,7 @@ export interface StepLROptions {
  * `lrₜ = lr₀ · γ^⌊t / stepSize⌋`
  *
  * @example
+ * const opt = new SGD(new Linear(4, 2).parameters(), { lr: 0.1 });
  * const sched = new StepLR(opt, { stepSize: 30, gamma: 0.1 }); // 0.1 → 0.01 at step 30 → 0.001 at 60
  */
 export class StepLR extends LRScheduler {
@@ -131,6 +136,7 @@ export interface ExponentialLROptions {
  * `lrₜ = lr₀ · γᵗ`
  *
  * @example
+ * const opt = new SGD(new Linear(4, 2).parameters(), { lr: 0.1 });
  * const sched = new ExponentialLR(opt, { gamma: 0.95 });
  */
 export class ExponentialLR extends LRScheduler {
@@ -162,6 +168,7 @@ export interface CosineAnnealingLROptions {
  * `lrₜ = η_min + (lr₀ − η_min) · (1 + cos(π·t / tMax)) / 2`
  *
  * @example
+ * const opt = new SGD(new Linear(4, 2).parameters(), { lr: 0.1 });
  * const sched = new CosineAnnealingLR(opt, { tMax: 100, etaMin: 1e-5 });
  */
 export class CosineAnnealingLR extends LRScheduler {
@@ -200,6 +207,7 @@ export interface LinearWarmupOptions {
  * `lrₜ = lr₀ · (s + (1 − s)·t / W)` for `t < W`, then `after.lrAt(t − W, lr₀)` (or `lr₀`)
  *
  * @example
+ * const opt = new SGD(new Linear(4, 2).parameters(), { lr: 0.1 });
  * const sched = new LinearWarmup(opt, {
  *   warmupSteps: 500,
  *   startFactor: 0.01,

@@ -24,7 +24,9 @@ export interface SGDOptions extends BaseOptimizerOptions {
  * `g ← ∇θ + λθ;  b ← μb + (1 − τ)g (b₁ = g);  g ← nesterov ? g + μb : b;  θ ← θ − lr·g`
  *
  * @example
+ * const model = new Linear(4, 2);
  * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true });
+ * const loss = model.forward(randn([8, 4])).square().mean();
  * loss.backward();
  * opt.step();
  * opt.zeroGrad();

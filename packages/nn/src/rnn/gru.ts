@@ -144,6 +144,7 @@ export class GRUCell extends Module {
     createGRUWeights(this, inputSize, hiddenSize, opts.bias ?? true, this.dtype, '');
   }
 
+  /** One step from `h` (zeros when omitted); returns the new hidden state. */
   forward(x: Tensor, h?: Tensor): Tensor {
     const op = 'GRUCell.forward';
     const xb = x.rank === 1 ? x.unsqueeze(0) : x;

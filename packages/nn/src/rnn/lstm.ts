@@ -391,6 +391,7 @@ export class LSTMCell extends Module {
     createWeights(this, this.#structure, inputSize, hiddenSize, hiddenSize, opts.bias ?? true, this.dtype, '', 0);
   }
 
+  /** One step from `state` (zeros when omitted); returns the new `{ h, c }`. */
   forward(x: Tensor, state?: { h: Tensor; c: Tensor }): { h: Tensor; c: Tensor } {
     const op = 'LSTMCell.forward';
     const unbatched = x.rank === 1;

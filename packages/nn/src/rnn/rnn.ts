@@ -100,6 +100,7 @@ export class RNNCell extends Module {
     this.bias_hh = bias ? init(parameter(zeros([hiddenSize], { dtype }))) : null;
   }
 
+  /** One step from `h` (zeros when omitted); returns the new hidden state. */
   forward(x: Tensor, h?: Tensor): Tensor {
     const op = 'RNNCell.forward';
     const dtype = this.weight_ih.dtype;

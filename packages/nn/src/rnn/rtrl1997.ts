@@ -23,7 +23,7 @@ export interface RTRLOptions {
 }
 
 /** Names of the parameters RTRL1997 trains (those of {@link LSTM1997}). */
-type ParamName =
+export type ParamName =
   | 'weight_cell'
   | 'bias_cell'
   | 'weight_in_gate'
@@ -161,6 +161,7 @@ export class RTRL1997 {
     return out;
   }
 
+  /** Clears the accumulated gradients. */
   zeroGradients(): void {
     for (const g of Object.values(this.#grad)) g?.fill(0);
   }

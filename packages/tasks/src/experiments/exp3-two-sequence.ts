@@ -307,7 +307,9 @@ export function exp3Experiment(
 
 /** `3a`, `3b`, `3c`: each table's first row. */
 export const twoSequence = exp3Experiment('3a', 100, 3, { id: '3a' });
+/** Experiment 3b: noise on the signal channel too (Table 5's first row). */
 export const twoSequenceNoisy = exp3Experiment('3b', 100, 3, { id: '3b' });
+/** Experiment 3c: noisy targets, mean-difference criterion (Table 6's first row). */
 export const twoSequenceNoisyTargets = exp3Experiment('3c', 100, 3, { id: '3c' });
 /** Every row of Tables 4–6, as `3a-t100-n3` etc. */
 export const twoSequenceTables = (['3a', '3b', '3c'] as const).flatMap((v) => TABLES[v].map((r) => exp3Experiment(v, r.T, r.N)));

@@ -116,6 +116,7 @@ export class RecentWindow {
     this.#wrong = new Uint8Array(size);
   }
 
+  /** Records one sequence's error and whether it was processed correctly. */
   push(error: number, correct: boolean): void {
     const i = this.#count % this.size;
     if (this.#count >= this.size) {

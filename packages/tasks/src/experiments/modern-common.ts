@@ -64,13 +64,16 @@ function makeLayer(model: BpttModel, inputSize: number, hidden: number): Module 
   }
 }
 
+/** A zoo model with a linear head, as the modern tasks train it. */
+export interface ModernModel {
+  /** Every trainable parameter (layer and head). */
+  params: Tensor[];
+  /** `[T, B, inputSize]` → `[T, B, outputSize]` (no output squash). */
+  forward(x: Tensor): Tensor;
+}
+
 /** A zoo model with a linear head, outputs `[T, B, outputSize]` (no output squash). */
-export function modernModel(
-  model: string,
-  inputSize: number,
-  outputSize: number,
-  hidden: number,
-): { params: Tensor[]; forward(x: Tensor): Tensor } {
+export function modernModel(model: string, inputSize: number, outputSize: number, hidden: number): ModernModel {
   if (!(BPTT_MODELS as readonly string[]).includes(model))
     throw new ValueError(`unknown model '${model}'; available: ${BPTT_MODELS.join(', ')}`, 'modernModel');
   const layer = makeLayer(model as BpttModel, inputSize, hidden);

@@ -2,6 +2,7 @@ import type { Rng } from '../rng.js';
 
 /** The Reber alphabet, in one-hot order. */
 export const SYMBOLS = ['B', 'T', 'P', 'S', 'X', 'V', 'E'] as const;
+/** One symbol of the Reber alphabet. */
 export type ReberSymbol = (typeof SYMBOLS)[number];
 
 // Node → [symbol, next node] edges; node 3's E ends the inner string (spec §3, Exp. 1).

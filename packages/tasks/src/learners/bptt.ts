@@ -4,6 +4,7 @@ import type { LearnerSpec, SequenceLearner } from './learner.js';
 
 /** The zoo models that train by full BPTT, by CLI name. */
 export const BPTT_MODELS = ['elman', 'lstm', 'peephole', 'coupled', 'gru'] as const;
+/** A zoo model trained by BPTT. */
 export type BpttModel = (typeof BPTT_MODELS)[number];
 
 function makeLayer(model: BpttModel, inputSize: number, hidden: number): Module & { forward(x: Tensor): { output: Tensor } } {
