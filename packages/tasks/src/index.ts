@@ -43,6 +43,8 @@ export {
 export {
   EXP3_NET,
   exp3Experiment,
+  runTwoSequenceTrial,
+  type TwoSequenceRunOptions,
   type TwoSequenceSample,
   type TwoSequenceTrialResult,
   type TwoSequenceVariant,
@@ -112,6 +114,7 @@ export {
 export {
   inputTensor,
   type ModernBatch,
+  type ModernModel,
   type ModernTask,
   type ModernTraining,
   modernModel,
@@ -141,6 +144,21 @@ export {
   reberString,
   SYMBOLS,
 } from './experiments/reber.js';
+export { FLOW_MODELS, type FlowModel, type FlowOptions, type FlowResult, flowChart, gradientFlow } from './flow.js';
+export {
+  type Architectures,
+  BPTT_MODELS,
+  type BpttModel,
+  bpttLearner,
+  createLearner,
+  type LearnerSpec,
+  lstm1997Learner,
+  MODELS,
+  type SequenceLearner,
+  sequenceLoss,
+} from './learners/index.js';
+export { type LineChart, learningCurveChart, lineChartSvg, type Series } from './plot.js';
+export { BACKENDS, checkBackend, type ParallelRunOptions, type ParallelRunSummary, runParallel } from './pool.js';
 export { experiments, getExperiment } from './registry.js';
 export { Rng } from './rng.js';
-export { type RunOptions, type RunSummary, runExperiment } from './runner.js';
+export { mean, median, planRun, type RunOptions, type RunPlan, type RunSummary, runExperiment, summarize } from './runner.js';
