@@ -1,4 +1,14 @@
-/** Base class of every error Carousel throws on purpose. `op` names the operation at fault. */
+/**
+ * Base class of every error Carousel throws on purpose. `op` names the operation at fault, and
+ * the message starts with it.
+ *
+ * @example
+ * try {
+ *   ones([2, 3]).matmul(ones([2, 3]));
+ * } catch (e) {
+ *   if (e instanceof ShapeError) console.log(e.op, e.message); // 'matmul', 'matmul: inner dimensions differ: …'
+ * }
+ */
 export class CarouselError extends Error {
   constructor(
     message: string,
@@ -30,5 +40,10 @@ export class DisposedError extends CarouselError {}
 /** Raised in anomaly mode when an op's forward or backward produces NaN or Inf. */
 export class AnomalyError extends CarouselError {}
 
-/** Formats a shape the way every message prints it: `[2, 3]`. */
+/**
+ * Formats a shape the way every message prints it.
+ *
+ * @example
+ * formatShape([2, 3]); // '[2, 3]'
+ */
 export const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;

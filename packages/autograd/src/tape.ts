@@ -28,7 +28,12 @@ export interface Node {
 let gradEnabled = true;
 let anomaly = false;
 
-/** True unless inside `noGrad`. */
+/**
+ * True unless inside `noGrad`.
+ *
+ * @example
+ * noGrad(() => isGradEnabled()); // false
+ */
 export const isGradEnabled = (): boolean => gradEnabled;
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {

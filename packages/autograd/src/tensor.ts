@@ -518,7 +518,13 @@ export function shareStorage<D extends DType>(t: Tensor<D>, shape: Shape, op: st
   return new Tensor(t.storage, shape, t.dtype);
 }
 
-/** True for Carousel tensors (works across module copies). */
+/**
+ * True for Carousel tensors (works across module copies).
+ *
+ * @example
+ * isTensor(ones([2])); // true
+ * isTensor([1, 2]);    // false
+ */
 export function isTensor(x: unknown): x is Tensor {
   return typeof x === 'object' && x !== null && (x as { [TENSOR]?: boolean })[TENSOR] === true;
 }

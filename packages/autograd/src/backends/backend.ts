@@ -39,6 +39,94 @@ export interface AxisDims {
   inner: number;
 }
 
+/** Sizes of a fused recurrent sequence: `T` steps of a `[B, H]` state. */
+export interface SequenceDims {
+  T: number;
+  B: number;
+  H: number;
+}
+
+/**
+ * How a fused LSTM cell is wired (one of the zoo's variants without FGR, layer norm, projection,
+ * recurrent dropout or zoneout). Gate fields give the column block, in units of H, of that gate
+ * in the `G·H` pre-activation (PyTorch order i, f, g, o, absent gates left out), or −1 when the
+ * variant has no such gate; `peep*` the row of `weight_peephole`, or −1.
+ *
+ * ```
+ * i = σ(pre_i + p_i ⊙ c)   f = σ(pre_f + p_f ⊙ c) | 1 − i (coupled) | 1   g = tanh(pre_g) | pre_g
+ * c' = f ⊙ c + i ⊙ g       o = σ(pre_o + p_o ⊙ c') | 1                      h' = o ⊙ (tanh(c') | c')
+ * ```
+ */
+export interface LSTMCellSpec {
+  i: number;
+  f: number;
+  g: number;
+  o: number;
+  peepI: number;
+  peepF: number;
+  peepO: number;
+  /** f = 1 − i (CIFG); `f` is then −1. */
+  coupled: boolean;
+  /** g = pre_g (NIAF) instead of tanh. */
+  identityG: boolean;
+  /** h = o ⊙ c' (NOAF) instead of o ⊙ tanh(c'). */
+  identityH: boolean;
+}
+
+/** What a fused forward kernel keeps for its backward (activations of every step); opaque to the op layer. */
+export type FusedSaved = unknown;
+
+/** Gradient buffers a fused LSTM backward fills (allocated by the op layer; null = not wanted). */
+export interface LSTMGradBufs {
+  /** `[T, B, G·H]`, the gradient of the input projection. */
+  xw: Buf;
+  /** `[G·H, H]`. */
+  whh: Buf;
+  /** `[G·H]`. */
+  bhh: Buf | null;
+  /** `[B, H]`. */
+  h0: Buf;
+  /** `[B, H]`. */
+  c0: Buf;
+  /** `[P, H]`. */
+  peep: Buf | null;
+}
+
+/** Gradient buffers a fused GRU backward fills. */
+export interface GRUGradBufs {
+  xw: Buf;
+  whh: Buf;
+  bhh: Buf | null;
+  h0: Buf;
+}
+
+/**
+ * Optional whole-sequence recurrent kernels. A backend that offers one overrides the composite
+ * cell (a loop of matmuls and elementwise ops) with a kernel of the same meaning: the forward
+ * fills `out` and returns what its backward needs; the backward maps the output gradient to the
+ * gradients of every input (BPTT over the saved gates). `xw` is the input projection of every
+ * step, `[T, B, G·H]`, b_ih included; `out` is `[T + 1, B, H]` for the LSTM (h of every step,
+ * then the final c) and `[T, B, H]` for the GRU (reset after the matmul, as PyTorch).
+ */
+export interface FusedKernels {
+  lstmForward(
+    xw: Buf,
+    whh: Buf,
+    bhh: Buf | null,
+    h0: Buf,
+    c0: Buf,
+    peep: Buf | null,
+    out: Buf,
+    dtype: 'float32' | 'float64',
+    dims: SequenceDims,
+    cell: LSTMCellSpec,
+  ): FusedSaved;
+  /** `gOut` is the gradient of `out`; never mutates `saved`, so it may run more than once. */
+  lstmBackward(saved: FusedSaved, gOut: Buf, grads: LSTMGradBufs): void;
+  gruForward(xw: Buf, whh: Buf, bhh: Buf | null, h0: Buf, out: Buf, dtype: 'float32' | 'float64', dims: SequenceDims): FusedSaved;
+  gruBackward(saved: FusedSaved, gOut: Buf, grads: GRUGradBufs): void;
+}
+
 /**
  * The narrow interface every backend implements. Kernels know nothing of gradients or dtypes'
  * semantics beyond storage: the op layer validates inputs and allocates outputs; a kernel only
@@ -88,6 +176,8 @@ export interface Backend {
   scatterAdd(out: Buf, index: Buf, src: Buf, dtype: DType, dims: AxisDims, indexSize: number): void;
   /** Fills `out` from the counter-based stream `key` starting at `counter`. */
   random(dist: RandomDist, key: number, counter: number, out: Buf, dtype: DType, size: number): void;
+  /** Optional fused kernels overriding composites of the same meaning (see {@link FusedKernels}). */
+  fused?: Partial<FusedKernels>;
 }
 
 const registry = new Map<string, () => Promise<Backend> | Backend>([
@@ -98,7 +188,13 @@ const registry = new Map<string, () => Promise<Backend> | Backend>([
 const instances = new Map<string, Backend>();
 let current: Backend | undefined;
 
-/** Makes a backend available to `setBackend(name)`; `factory` may be async and is called once. */
+/**
+ * Makes a backend available to `setBackend(name)`; `factory` may be async and is called once.
+ *
+ * @example
+ * registerBackend('cpu-copy', () => myBackend); // a Backend implementation
+ * await setBackend('cpu-copy');
+ */
 export function registerBackend(name: string, factory: () => Promise<Backend> | Backend): void {
   registry.set(name, factory);
 }
@@ -126,7 +222,12 @@ async function loadBackend(name: string): Promise<Backend> {
   return backend;
 }
 
-/** The name of the active backend (`'cpu'` unless changed with `setBackend`). */
+/**
+ * The name of the active backend (`'cpu'` unless changed with `setBackend`).
+ *
+ * @example
+ * getBackend(); // 'cpu'
+ */
 export function getBackend(): string {
   return activeBackend().name;
 }

@@ -171,7 +171,13 @@ const unaryTable = {
 
 /** The name of an elementwise unary primitive. */
 export type UnaryOp = keyof typeof unaryTable;
-/** The elementwise unary primitives, by name: each row's CPU loop, WGSL expression and gradient. */
+/**
+ * The elementwise unary primitives, by name: each row's CPU loop, WGSL expression and gradient.
+ * A backend reads it to implement `unary`.
+ *
+ * @example
+ * unaryOps.tanh.wgsl; // the WGSL expression of x
+ */
 export const unaryOps: Readonly<Record<UnaryOp, UnaryDef>> = unaryTable;
 // biome-ignore-end format: one row per op reads as a table
 
@@ -355,6 +361,12 @@ const binaryTable = {
 
 /** The name of an elementwise binary primitive. */
 export type BinaryOp = keyof typeof binaryTable;
-/** The elementwise binary primitives, by name: each row's kind, CPU row loop, WGSL expression and gradient. */
+/**
+ * The elementwise binary primitives, by name: each row's kind, CPU row loop, WGSL expression and
+ * gradient. A backend reads it to implement `binary`.
+ *
+ * @example
+ * binaryOps.lt.kind; // 'compare'
+ */
 export const binaryOps: Readonly<Record<BinaryOp, BinaryDef>> = binaryTable;
 // biome-ignore-end format: one row per op reads as a table

@@ -81,7 +81,13 @@ export function cast<T extends DType, R extends number>(x: Tensor<DType, R>, dty
   return record(op, out, [x], differentiable ? (g) => [g.cast(x.dtype)] : null);
 }
 
-/** A tensor sharing `x`'s data, with no history: gradients stop here. */
+/**
+ * A tensor sharing `x`'s data, with no history: gradients stop here.
+ *
+ * @example
+ * const x = ones([2], { requiresGrad: true });
+ * detach(x.mul(2)).requiresGrad; // false
+ */
 export function detach<D extends DType, R extends number>(x: Tensor<D, R>): Tensor<D, R> {
   return shareStorage(x, x.shape, 'detach') as Tensor<D, R>;
 }

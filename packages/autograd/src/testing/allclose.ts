@@ -22,7 +22,12 @@ function flat(x: Comparable): { values: ArrayLike<number>; shape: number[] } {
   return { values, shape };
 }
 
-/** The worst mismatch between `a` and `b`, or null when they are close. */
+/**
+ * The worst mismatch between `a` and `b`, or null when they are close.
+ *
+ * @example
+ * closeMismatch(tensor([1, 2]), [1, 3]); // 'element 1: 2 vs 3 (…)'
+ */
 export function closeMismatch(a: Comparable, b: Comparable, opts: CloseOptions = {}): string | null {
   const { atol = 1e-5, rtol = 1e-5, equalNaN = false } = opts;
   const A = flat(a);

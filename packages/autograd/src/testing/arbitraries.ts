@@ -67,7 +67,12 @@ export function tensorArb(shape: readonly number[], c: ValueConstraints = {}): f
   return valuesArb(size, c).map((v) => tensor(Float64Array.from(v), { shape, dtype: c.dtype ?? 'float64' }));
 }
 
-/** Flat lists of `size` values in the domain (see {@link tensorArb}). */
+/**
+ * Flat lists of `size` values in the domain (see {@link tensorArb}).
+ *
+ * @example
+ * fc.assert(fc.property(valuesArb(3, { min: 0.1, max: 2 }), (v) => v.every((x) => x >= 0.1)));
+ */
 export function valuesArb(size: number, { min = -3, max = 3, avoid = [], margin = 0.05 }: ValueConstraints = {}): fc.Arbitrary<number[]> {
   const value = fc.double({ min, max, noNaN: true, noDefaultInfinity: true }).filter((v) => avoid.every((p) => Math.abs(v - p) >= margin));
   return fc.array(value, { minLength: size, maxLength: size });

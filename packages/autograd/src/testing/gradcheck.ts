@@ -17,7 +17,17 @@ export interface GradcheckOptions {
   seed?: number;
 }
 
-/** A gradient that disagrees with finite differences. */
+/**
+ * A gradient that disagrees with finite differences; the message names the input, the element
+ * and both values.
+ *
+ * @example
+ * try {
+ *   gradcheck((x) => x.square(), [tensor([1], { dtype: 'float64' })]);
+ * } catch (e) {
+ *   if (e instanceof GradcheckError) console.log(e.message);
+ * }
+ */
 export class GradcheckError extends CarouselError {}
 
 /** A function of tensors that gradcheck differentiates. */

@@ -38,6 +38,10 @@ export type DirectionRunner = (x: Tensor, h0: Tensor, c0: Tensor | undefined) =>
  * The machinery every stacked recurrent layer shares: input validation, batchFirst, unbatched
  * input, stacking, bidirectional passes, inter-layer dropout and the state layout. Subclasses
  * provide one {@link DirectionRunner} per layer and direction.
+ *
+ * @example
+ * const layer: SequenceLayer<{ h: Tensor }> = new GRU(4, 8, { numLayers: 2, bidirectional: true });
+ * layer.forward(randn([10, 3, 4])).state.h.shape; // [4, 3, 8]
  */
 export abstract class SequenceLayer<S extends RecurrentState> extends Module {
   readonly numLayers: number;
@@ -161,7 +165,12 @@ export function projectSteps(x: Tensor, wih: Tensor, post: (xw: Tensor) => Tenso
     .map((step) => step.reshape([B, -1]));
 }
 
-/** Inverted dropout: zero with probability p, scale survivors by 1/(1 − p). */
+/**
+ * Inverted dropout: zero with probability p, scale survivors by 1/(1 − p).
+ *
+ * @example
+ * dropoutMask(ones([1000]), 0.5).mean(); // ≈ 1
+ */
 export function dropoutMask(x: Tensor, p: number): Tensor {
   const keep = noGrad(() =>
     bernoulli(1 - p, x.shape)
