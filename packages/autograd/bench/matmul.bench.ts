@@ -5,6 +5,7 @@
 //   pnpm bench               from the repo root: the full run (about a minute)
 //   pnpm bench --quick       smoke run: tiny sizes, few iterations (what CI may run)
 //   pnpm bench -- --quick    the same (a literal `--` is ignored)
+//   pnpm bench --recurrent-only   only the recurrent-layer section (composite cell vs fused kernel)
 //
 // Figures are for comparing changes on one machine; they are never asserted in a test.
 import {
@@ -14,17 +15,21 @@ import {
   type DType,
   dispose,
   type FloatDType,
+  type LSTMCellSpec,
+  lstmSequence,
   matmul,
   noGrad,
   rand,
   randn,
   setSeed,
+  stack,
   type Tensor,
   tidy,
   valueAndGrad,
 } from '@carousel/autograd';
 
 const quick = process.argv.includes('--quick');
+const recurrentOnly = process.argv.includes('--recurrent-only');
 
 interface TimeOptions {
   /** Untimed calls first, so V8 has optimised the hot loops before the clock starts. */
@@ -245,8 +250,107 @@ function benchDispatch(): void {
   console.log(`(the MLP step's matmuls are ${fixed(mlpOps / 1e6, 2)} MFLOP: ${fixed(mlpOps / s / 1e9, 2)} GFLOP/s overall)`);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Recurrent layers: a torch.nn.LSTM layer as the composite cell (one matmul and a dozen
+// elementwise ops per step, what @carousel/nn runs without a fused kernel) against the backend's
+// fused whole-sequence kernel (`lstmSequence`, one tape node, BPTT in the kernel). Both start
+// from the same input-projection GEMM. W1 is a whole training step (forward, backward, SGD).
+
+const TORCH_LSTM: LSTMCellSpec = {
+  i: 0,
+  f: 1,
+  g: 2,
+  o: 3,
+  peepI: -1,
+  peepF: -1,
+  peepO: -1,
+  coupled: false,
+  identityG: false,
+  identityH: false,
+};
+
+function lstmLayer(x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor, bhh: Tensor, h0: Tensor, c0: Tensor, fused: boolean): Tensor {
+  const [T, B, I] = x.shape as [number, number, number];
+  const H = h0.shape[1]!;
+  const xw = x
+    .reshape([T * B, I])
+    .matmul(wih.transpose())
+    .add(bih)
+    .reshape([T, B, 4 * H]);
+  if (fused) return lstmSequence({ xw, whh, bhh, h0, c0 }, TORCH_LSTM).slice([[0, T]]);
+  const whhT = whh.transpose();
+  let h = h0;
+  let c = c0;
+  const outs: Tensor[] = [];
+  for (const xt of xw.split(1, 0)) {
+    const [i, f, g, o] = xt
+      .reshape([B, 4 * H])
+      .add(h.matmul(whhT))
+      .add(bhh)
+      .split(H, -1) as [Tensor, Tensor, Tensor, Tensor];
+    c = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
+    h = o.sigmoid().mul(c.tanh());
+    outs.push(h);
+  }
+  return stack(outs, 0);
+}
+
+function benchRecurrent(): void {
+  const rows: string[][] = [];
+  const shapes = quick
+    ? [
+        { name: 'W1 train step', I: 4, H: 8, B: 1, T: 10, train: true },
+        { name: 'W2 fwd+bwd', I: 8, H: 16, B: 4, T: 10, train: false },
+      ]
+    : [
+        { name: 'W1 train step', I: 8, H: 16, B: 1, T: 100, train: true },
+        { name: 'W2 fwd+bwd', I: 64, H: 256, B: 32, T: 100, train: false },
+      ];
+  for (const { name, I, H, B, T, train } of shapes) {
+    const u = 1 / Math.sqrt(H);
+    const p = (shape: number[]) =>
+      rand(shape)
+        .mul(2 * u)
+        .sub(u);
+    const params = [p([4 * H, I]), p([4 * H, H]), p([4 * H]), p([4 * H])];
+    for (const t of params) t.requiresGrad = true;
+    const x = randn([T, B, I]);
+    const h0 = randn([B, H]);
+    const c0 = randn([B, H]);
+    const target = randn([T, B, H]);
+    const row = [`LSTM ${name} (I=${I} H=${H} B=${B} T=${T})`];
+    const times: number[] = [];
+    for (const fused of [false, true]) {
+      const step = () =>
+        tidy(() => {
+          const [wih, whh, bih, bhh] = params as [Tensor, Tensor, Tensor, Tensor];
+          const out = lstmLayer(x, wih, whh, bih, bhh, h0, c0, fused);
+          out.sub(target).square().mean().backward();
+          if (train) noGrad(() => params.forEach((q) => void q.assign(q.sub(q.grad!.mul(0.01)))));
+          for (const q of params) {
+            q.grad?.dispose();
+            q.grad = null;
+          }
+        });
+      const big = B * H >= 1024;
+      times.push(time(step, quick ? { warmup: 1, runs: 2 } : big ? { warmup: 1, runs: 5 } : { warmup: 5, runs: 21 }));
+    }
+    row.push(fixed(times[0]! * 1e3, 2), fixed(times[1]! * 1e3, 2), fixed(times[0]! / times[1]!, 1));
+    rows.push(row);
+    dispose([...params, x, h0, c0, target]);
+  }
+  table(
+    'recurrent layers: composite cell vs fused kernel (float32, median ms per step)',
+    ['case', 'composite ms', 'fused ms', 'speed-up'],
+    rows,
+  );
+}
+
 console.log(`@carousel/autograd bench${quick ? ' (--quick)' : ''}: node ${process.version}, ${process.platform}/${process.arch}`);
-benchMatmul();
-benchElementwise();
-benchReductions();
-benchDispatch();
+if (!recurrentOnly) {
+  benchMatmul();
+  benchElementwise();
+  benchReductions();
+  benchDispatch();
+}
+benchRecurrent();

@@ -39,6 +39,19 @@ export {
   type UnaryOp,
   unaryOps,
 } from './ops/elementwise.js';
+export {
+  type FusedKernels,
+  type FusedSequenceOptions,
+  type GRUGradBufs,
+  type GRUSequenceInputs,
+  gruSequence,
+  hasFusedKernel,
+  type LSTMCellSpec,
+  type LSTMGradBufs,
+  type LSTMSequenceInputs,
+  lstmSequence,
+  type SequenceDims,
+} from './ops/fused.js';
 export * from './ops/index.js';
 export { setSeed } from './random.js';
 export type { AxisArg, Region, Shape } from './shape.js';

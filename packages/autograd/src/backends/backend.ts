@@ -192,8 +192,10 @@ let current: Backend | undefined;
  * Makes a backend available to `setBackend(name)`; `factory` may be async and is called once.
  *
  * @example
- * registerBackend('cpu-copy', () => myBackend); // a Backend implementation
- * await setBackend('cpu-copy');
+ * async function useBackend(myBackend: Backend): Promise<void> {
+ *   registerBackend('mine', () => myBackend); // your Backend implementation
+ *   await setBackend('mine');
+ * }
  */
 export function registerBackend(name: string, factory: () => Promise<Backend> | Backend): void {
   registry.set(name, factory);

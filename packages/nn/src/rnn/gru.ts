@@ -1,4 +1,4 @@
-import { ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
+import { gruSequence, hasFusedKernel, ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
@@ -12,6 +12,12 @@ export interface GRUOptions extends SequenceOptions {
    * `n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)`).
    */
   reset?: 'after' | 'before';
+  /**
+   * Use the backend's fused whole-sequence kernel when it has one (the CPU does) for
+   * `reset: 'after'` (default true). Same values and gradients as the composite cell, higher-order
+   * gradients included; `false` forces the composite.
+   */
+  fused?: boolean;
 }
 
 interface GRUWeights {
@@ -82,10 +88,13 @@ function gruStep(w: GRUWeights, H: number, resetBefore: boolean): (xw: Tensor, h
 export class GRU extends SequenceLayer<{ h: Tensor }> {
   protected readonly hasCell = false;
   readonly reset: 'after' | 'before';
+  /** Whether the fused kernel may be used (see {@link GRUOptions.fused}). */
+  readonly fused: boolean;
 
   constructor(inputSize: number, hiddenSize: number, opts: GRUOptions = {}) {
     super(inputSize, hiddenSize, opts, 'GRU');
     this.reset = opts.reset ?? 'after';
+    this.fused = opts.fused ?? true;
     if (this.reset !== 'after' && this.reset !== 'before')
       throw new ValueError(`reset must be 'after' or 'before', got '${this.reset}'`, 'GRU');
     for (let layer = 0; layer < this.numLayers; layer++) {
@@ -105,9 +114,29 @@ export class GRU extends SequenceLayer<{ h: Tensor }> {
   protected runner(layer: number, direction: number): DirectionRunner {
     const w = gruWeights(this, this.suffix(layer, direction));
     const H = this.hiddenSize;
+    const resetBefore = this.reset === 'before';
+    const fused = this.fused && !resetBefore;
     return (x, h0) => {
+      if (fused && hasFusedKernel('gru', x)) {
+        const [T, B, I] = x.shape as [number, number, number];
+        let xw = x.reshape([T * B, I]).matmul(w.wih.transpose());
+        if (w.bih) xw = xw.add(w.bih);
+        // the composite of the same meaning, for gradients of gradients
+        const composite = (inp: { xw: Tensor; whh: Tensor; bhh?: Tensor | undefined; h0: Tensor }) => {
+          const step = gruStep({ wih: w.wih, whh: inp.whh, bhh: inp.bhh }, H, false);
+          let h = inp.h0;
+          const outs: Tensor[] = [];
+          for (const xt of inp.xw.split(1, 0)) {
+            h = step(xt.reshape([B, -1]), h);
+            outs.push(h);
+          }
+          return stack(outs, 0);
+        };
+        const output = gruSequence({ xw: xw.reshape([T, B, -1]), whh: w.whh, bhh: w.bhh, h0 }, { composite });
+        return { output, h: output.slice([T - 1]) };
+      }
       const xs = projectSteps(x, w.wih, (xw) => (w.bih ? xw.add(w.bih) : xw));
-      const step = gruStep(w, H, this.reset === 'before');
+      const step = gruStep(w, H, resetBefore);
       let h = h0;
       const outs: Tensor[] = [];
       for (const xt of xs) {

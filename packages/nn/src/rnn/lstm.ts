@@ -1,4 +1,18 @@
-import { bernoulli, concat, noGrad, ShapeError, stack, type Tensor, tensor, ValueError, zeros } from '@carousel/autograd';
+import {
+  bernoulli,
+  concat,
+  hasFusedKernel,
+  type LSTMCellSpec,
+  type LSTMSequenceInputs,
+  lstmSequence,
+  noGrad,
+  ShapeError,
+  stack,
+  type Tensor,
+  tensor,
+  ValueError,
+  zeros,
+} from '@carousel/autograd';
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt, checkProbability } from '../validate.js';
@@ -44,6 +58,13 @@ export interface LSTMCellOptions {
 export interface LSTMOptions extends SequenceOptions, Omit<LSTMCellOptions, 'bias' | 'dtype'> {
   /** Project h to this size with `weight_hr` (PyTorch's proj_size); 0 = none. */
   projSize?: number;
+  /**
+   * Use the backend's fused whole-sequence kernel when it has one (the CPU does) and the cell
+   * allows it (default true): every variant except FGR, layer norm, projection, zoneout and
+   * recurrent dropout in training. Same values and gradients as the composite cell, higher-order
+   * gradients included; `false` forces the composite.
+   */
+  fused?: boolean;
 }
 
 /** The resolved structure of a cell: which gates exist, in i,f,g,o order. */
@@ -281,9 +302,54 @@ function zoneout(h: Tensor, c: Tensor, hNew: Tensor, cNew: Tensor, p: number, tr
   return { h: mix(h, hNew), c: mix(c, cNew) };
 }
 
+/** The fused kernel's description of a cell, or undefined when the cell needs the composite. */
+function fusedSpec(w: Weights, s: Structure, training: boolean): LSTMCellSpec | undefined {
+  if (s.fgr || s.layerNorm || w.whr || s.zoneout > 0 || (training && s.recurrentDropout > 0)) return undefined;
+  return {
+    i: s.gates.indexOf('i'),
+    f: s.gates.indexOf('f'),
+    g: s.gates.indexOf('g'),
+    o: s.gates.indexOf('o'),
+    peepI: s.peepholes.indexOf('i'),
+    peepF: s.peepholes.indexOf('f'),
+    peepO: s.peepholes.indexOf('o'),
+    coupled: s.coupled,
+    identityG: s.identityG,
+    identityH: s.identityH,
+  };
+}
+
+/** The fused path: one input-projection GEMM, then the whole recurrence as one op. */
+function fusedLstmRun(w: Weights, s: Structure, H: number, training: boolean, spec: LSTMCellSpec, x: Tensor, h0: Tensor, c0: Tensor) {
+  const [T, B, I] = x.shape as [number, number, number];
+  let xw = x.reshape([T * B, I]).matmul(w.wih.transpose());
+  if (w.bih) xw = xw.add(w.bih);
+  // the composite of the same meaning, for gradients of gradients: [h(1…T); c(T)] like the kernel
+  const composite = (inp: LSTMSequenceInputs) => {
+    const step = makeStep({ ...w, whh: inp.whh, bhh: inp.bhh, peep: inp.peep }, s, H, training, B);
+    let h = inp.h0;
+    let c = inp.c0;
+    const outs: Tensor[] = [];
+    for (const xt of inp.xw.split(1, 0)) {
+      const r = step(xt.reshape([B, -1]), h, c, undefined);
+      h = r.h;
+      c = r.c;
+      outs.push(h);
+    }
+    return concat(
+      [...outs, c].map((t) => t.unsqueeze(0)),
+      0,
+    );
+  };
+  const packed = lstmSequence({ xw: xw.reshape([T, B, -1]), whh: w.whh, bhh: w.bhh, h0, c0, peep: w.peep }, spec, { composite });
+  return { output: packed.slice([[0, T]]), h: packed.slice([T - 1]), c: packed.slice([T]) };
+}
+
 /** Runs one direction of one layer over a `[T, B, I]` sequence. */
-function lstmRunner(w: Weights, s: Structure, H: number, training: boolean): DirectionRunner {
+function lstmRunner(w: Weights, s: Structure, H: number, training: boolean, fused = false): DirectionRunner {
+  const spec = fused ? fusedSpec(w, s, training) : undefined;
   return (x, h0, c0) => {
+    if (spec && hasFusedKernel('lstm', x)) return fusedLstmRun(w, s, H, training, spec, x, h0, c0!);
     const B = x.shape[1]!;
     const xs = projectSteps(x, w.wih, (xw) => {
       const normed = w.ln ? layerNorm(xw, w.ln.ih_weight, w.ln.ih_bias) : xw;
@@ -329,11 +395,14 @@ function lstmRunner(w: Weights, s: Structure, H: number, training: boolean): Dir
 export class LSTM extends SequenceLayer<{ h: Tensor; c: Tensor }> {
   protected readonly hasCell = true;
   readonly projSize: number;
+  /** Whether the fused kernel may be used (see {@link LSTMOptions.fused}). */
+  readonly fused: boolean;
   readonly #structure: Structure;
 
   constructor(inputSize: number, hiddenSize: number, opts: LSTMOptions = {}) {
     super(inputSize, hiddenSize, opts, 'LSTM');
     this.projSize = opts.projSize ?? 0;
+    this.fused = opts.fused ?? true;
     if (!Number.isInteger(this.projSize) || this.projSize < 0 || this.projSize >= hiddenSize) {
       if (this.projSize !== 0) throw new ValueError(`projSize must be an integer in [0, hiddenSize), got ${this.projSize}`, 'LSTM');
     }
@@ -361,7 +430,8 @@ export class LSTM extends SequenceLayer<{ h: Tensor; c: Tensor }> {
   }
 
   protected runner(layer: number, direction: number): DirectionRunner {
-    return lstmRunner(weightsOf(this, this.suffix(layer, direction), this.#structure), this.#structure, this.hiddenSize, this.training);
+    const w = weightsOf(this, this.suffix(layer, direction), this.#structure);
+    return lstmRunner(w, this.#structure, this.hiddenSize, this.training, this.fused);
   }
 }
 

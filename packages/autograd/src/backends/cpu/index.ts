@@ -3,6 +3,7 @@ import { binaryOps, unaryOps } from '../../ops/elementwise.js';
 import { uniform24, uniform53 } from '../../random.js';
 import { stridesOf } from '../../shape.js';
 import type { Backend } from '../backend.js';
+import { cpuFused } from './fused/index.js';
 import { matmul } from './matmul.js';
 import { argReduce, cumsum, reduce } from './reduce.js';
 import { forEachPlane, loopNest } from './strided.js';
@@ -166,4 +167,6 @@ export const cpuBackend: Backend = {
       O[i] = Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
     }
   },
+
+  fused: cpuFused,
 };
