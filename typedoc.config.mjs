@@ -9,6 +9,10 @@ export default {
   entryPoints: ['packages/autograd', 'packages/nn', 'packages/tasks'],
   out: 'docs/api',
   readme: 'README.md',
+  // the guides, as pages of the site (docs/api is the output, not a source)
+  projectDocuments: ['docs/*.md'],
+  // TypeDoc's default languages, plus the Python snippets of the guides (exporting weights)
+  highlightLanguages: ['bash', 'console', 'css', 'html', 'javascript', 'json', 'jsonc', 'json5', 'yaml', 'tsx', 'typescript', 'python'],
   treatWarningsAsErrors: true,
   excludeInternal: true,
   validation: {

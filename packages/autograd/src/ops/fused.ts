@@ -100,6 +100,8 @@ function fusedRule<I>(
  * peepholes.
  *
  * @example
+ * const [T, B, H] = [5, 2, 3];
+ * const [xw, whh, bhh, h0, c0] = [randn([T, B, 4 * H]), randn([4 * H, H]), zeros([4 * H]), zeros([B, H]), zeros([B, H])];
  * const out = lstmSequence({ xw, whh, bhh, h0, c0 }, { i: 0, f: 1, g: 2, o: 3, peepI: -1, peepF: -1, peepO: -1,
  *   coupled: false, identityG: false, identityH: false });
  * const hs = out.slice([[0, T]]); const cT = out.slice([T]);
