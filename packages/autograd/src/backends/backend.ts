@@ -109,6 +109,7 @@ export interface GRUGradBufs {
  * then the final c) and `[T, B, H]` for the GRU (reset after the matmul, as PyTorch).
  */
 export interface FusedKernels {
+  /** Runs a whole LSTM sequence from (h0, c0), filling `out`; returns the activations its backward needs. */
   lstmForward(
     xw: Buf,
     whh: Buf,
@@ -123,7 +124,9 @@ export interface FusedKernels {
   ): FusedSaved;
   /** `gOut` is the gradient of `out`; never mutates `saved`, so it may run more than once. */
   lstmBackward(saved: FusedSaved, gOut: Buf, grads: LSTMGradBufs): void;
+  /** Runs a whole GRU sequence from h0, filling `out`; returns the activations its backward needs. */
   gruForward(xw: Buf, whh: Buf, bhh: Buf | null, h0: Buf, out: Buf, dtype: 'float32' | 'float64', dims: SequenceDims): FusedSaved;
+  /** `gOut` is the gradient of `out`; never mutates `saved`, so it may run more than once. */
   gruBackward(saved: FusedSaved, gOut: Buf, grads: GRUGradBufs): void;
 }
 
