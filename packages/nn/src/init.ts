@@ -1,13 +1,20 @@
-import { type FloatDType, noGrad, randn, type Shape, type Tensor, tensor, uniform as uniformTensor, ValueError } from '@carousel/autograd';
+import {
+  type FloatDType,
+  noGrad,
+  randn,
+  type Shape,
+  type Tensor,
+  tensor,
+  tidy,
+  uniform as uniformTensor,
+  ValueError,
+} from '@carousel/autograd';
 
 /** Initialisers fill an existing parameter in place (like `torch.nn.init.*_`) and return it. */
 export type Init = <T extends Tensor>(t: T) => T;
 
-const fill = (t: Tensor, values: Tensor) =>
-  noGrad(() => {
-    t.assign(values.cast(t.dtype) as Tensor<typeof t.dtype>);
-    values.dispose();
-  });
+// tidy: drawing and casting the values makes intermediates (scaled draws, scalar operands)
+const fill = (t: Tensor, values: () => Tensor) => tidy(() => noGrad(() => t.assign(values().cast(t.dtype) as Tensor<typeof t.dtype>)));
 
 const fans = (shape: Shape, op: string): [number, number] => {
   if (shape.length < 2) throw new ValueError(`fan-in/fan-out need a tensor of rank ≥ 2, got shape [${shape.join(', ')}]`, op);
@@ -26,7 +33,7 @@ const floatOf = (t: Tensor): FloatDType => (t.dtype === 'float64' ? 'float64' : 
 export function uniform(range: number, high?: number): Init {
   const [lo, hi] = high === undefined ? [-range, range] : [range, high];
   return (t) => {
-    fill(t, uniformTensor(t.shape, lo, hi, { dtype: floatOf(t) }));
+    fill(t, () => uniformTensor(t.shape, lo, hi, { dtype: floatOf(t) }));
     return t;
   };
 }
@@ -95,7 +102,7 @@ export function orthogonal(gain = 1): Init {
     }
     const q = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) q[r * cols + c] = gain * (rows < cols ? a[c * m + r]! : a[r * m + c]!);
-    fill(t, tensor(q, { shape: t.shape, dtype: 'float64' }));
+    fill(t, () => tensor(q, { shape: t.shape, dtype: 'float64' }));
     return t;
   };
 }

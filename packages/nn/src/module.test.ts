@@ -116,3 +116,15 @@ describe('Module', () => {
     expect(memory().numBytes).toBe(before.numBytes);
   });
 });
+
+describe('regression: building layers leaks no tensors', () => {
+  it('LSTM, GRU and Linear construction leaves exactly their parameters alive', async () => {
+    const { LSTM } = await import('./rnn/lstm.js');
+    const { GRU } = await import('./rnn/gru.js');
+    for (const build of [() => new Linear(4, 3), () => new LSTM(7, 8, { numLayers: 2 }), () => new GRU(3, 5, { bidirectional: true })]) {
+      const before = memory().numTensors;
+      const m = build();
+      expect(memory().numTensors - before).toBe(m.parameters().length);
+    }
+  });
+});

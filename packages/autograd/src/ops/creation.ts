@@ -10,6 +10,7 @@ import {
   type TypedArrayFor,
 } from '../dtype.js';
 import { DTypeError, fmt, ShapeError, ValueError } from '../errors.js';
+import { tidy } from '../memory.js';
 import { takeCounters } from '../random.js';
 import { assertShape, type Shape, sizeOf } from '../shape.js';
 import { emptyTensor, isTensor, type Tensor } from '../tensor.js';
@@ -282,9 +283,12 @@ export function uniform<D extends FloatDType = 'float32', const S extends Shape 
 ): Tensor<NoInfer<D>, S['length']> {
   if (!Number.isFinite(low) || !Number.isFinite(high) || low > high)
     throw new ValueError(`expected finite low <= high, got [${low}, ${high})`, 'uniform');
-  const u = random('uniform', shape, opts, 'uniform');
-  const out = u.mul(high - low).add(low) as Tensor<D>;
-  u.dispose();
+  // tidy: the draw, the scaled draw and the two scalar operands are intermediates
+  const out = tidy(() =>
+    random('uniform', shape, opts, 'uniform')
+      .mul(high - low)
+      .add(low),
+  ) as Tensor<D>;
   return finish(out, opts) as Tensor<D, S['length']>;
 }
 
@@ -299,10 +303,7 @@ export function bernoulli(p: number | Tensor<FloatDType>, shape?: Shape): Tensor
   if (typeof p === 'number') {
     if (!(p >= 0 && p <= 1)) throw new ValueError(`p must be in [0, 1], got ${p}`, op);
     if (!shape) throw new ShapeError('a shape is needed when p is a number', op);
-    const u = random('uniform', shape, undefined, op);
-    const out = u.lt(p);
-    u.dispose();
-    return out;
+    return tidy(() => random('uniform', shape, undefined, op).lt(p));
   }
   if (p.backend === 'cpu') {
     const probs = p.dataSync();

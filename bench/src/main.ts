@@ -1,0 +1,195 @@
+// `pnpm bench`: Carousel against TF.js (cpu, wasm), brain.js and PyTorch on the shared workloads
+// W1–W4 and MM (bench/workloads.json = shared/bench/workloads.json), in one run. For every
+// workload each framework is set up and warmed up, then the frameworks take turns sample by sample
+// (A B C A B C …) so load changes on the machine hit all of them alike. Medians of the per-step
+// times are reported, with GFLOP/s and Carousel's speed-up over each peer (peer ms / Carousel ms).
+//
+//   pnpm bench                 the full run (several minutes: the slow peers take seconds per step)
+//   pnpm bench --quick         smoke run: shrunk shapes, 3 short samples; checks that every
+//                              framework's training loss is finite and falls (exit 1 otherwise)
+//   pnpm bench W1 MM           only these workloads
+//
+// Times are never asserted anywhere; they depend on the machine and its load.
+import os from 'node:os';
+import { brainjs } from './brainjs.js';
+import { carousel } from './carousel.js';
+import type { Framework, Runner } from './runner.js';
+import { now } from './runner.js';
+import { tfjs } from './tfjs.js';
+import { torch, torchSkipReason } from './torch.js';
+import { describe, flops, isMatmul, quickWorkload, WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
+
+const args = process.argv.slice(2).filter((a) => a !== '--');
+const quick = args.includes('--quick');
+const only = args.filter((a) => !a.startsWith('--')) as WorkloadName[];
+for (const n of only) if (!WORKLOAD_NAMES.includes(n)) throw new Error(`unknown workload ${n}; expected ${WORKLOAD_NAMES.join(', ')}`);
+const names = only.length > 0 ? only : WORKLOAD_NAMES;
+
+/** Timing policy (full run mirrors shared/bench/harness.js: warm-up ≥3 calls and ≥1 s, or one
+ * call when a step takes >3 s; samples of ≥300 ms; 3–15 samples within a 20 s budget per workload). */
+const policy = quick
+  ? { warmupCalls: 1, warmupMs: 0, minSampleMs: 5, minReps: 3, maxReps: 3, budgetMs: 0 }
+  : { warmupCalls: 3, warmupMs: 1000, minSampleMs: 300, minReps: 3, maxReps: 15, budgetMs: 20000 };
+
+interface Result {
+  fw: string;
+  median?: number;
+  min?: number;
+  samples?: number;
+  iters?: number;
+  losses?: number[];
+  lossOk?: boolean;
+  finiteOnly?: boolean;
+  skipped?: string;
+}
+
+const MiB = 1024 * 1024;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (x: number | undefined, d = 2) =>
+  x === undefined || !Number.isFinite(x) ? '-' : x >= 1000 ? x.toFixed(0) : x.toPrecision(Math.max(d, 3));
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w, c) => (c === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+async function main(): Promise<void> {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`Carousel bench${quick ? ' --quick (smoke: shrunk shapes, not comparable timings)' : ''}`);
+  console.log(
+    `machine: ${cpu} ×${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const frameworks: Framework[] = [carousel, tfjs('cpu'), tfjs('wasm'), brainjs];
+  const torchSkip = torchSkipReason();
+  if (torchSkip === undefined) frameworks.push(torch);
+  for (const f of frameworks) console.log(`  ${f.name}: ${f.detail}`);
+  if (torchSkip !== undefined) console.log(`  PyTorch: skipped (${torchSkip})`);
+
+  const summary: { name: WorkloadName; results: Result[]; rss: number; gflop: number; train: boolean }[] = [];
+  let failures = 0;
+  for (const name of names) {
+    const w = quick ? quickWorkload(WORKLOADS[name]) : WORKLOADS[name];
+    const train = !isMatmul(w) && w.mode === 'train';
+    console.log(`\n${name} ${w.name}: ${describe(w)}${isMatmul(w) ? '' : `, ${(flops(w) / 1e9).toFixed(3)} GFLOP per step`}`);
+    const runners: { fw: Framework; r: Runner; res: Result; iters: number; samples: number[] }[] = [];
+    const results: Result[] = [];
+    let rss = process.memoryUsage.rss();
+    for (const fw of frameworks) {
+      const res: Result = { fw: fw.name };
+      results.push(res);
+      try {
+        const r = await fw.setup(w);
+        // Harness correctness: the first training steps give a finite loss that falls.
+        if (train && (quick || name === 'W1')) {
+          const losses: number[] = [];
+          for (let i = 0; i < 3; i++) losses.push(await r.lossStep());
+          res.losses = losses;
+          res.finiteOnly = fw.lossFalls === false;
+          res.lossOk = losses.every(Number.isFinite) && (fw.lossFalls === false || losses[2]! < losses[0]!);
+          if (!res.lossOk) failures++;
+        }
+        // warm-up (untimed)
+        let last = 0;
+        const tw = now();
+        for (let i = 0; ; i++) {
+          last = await r.run(1);
+          if (i === 0 && last > 3000) break;
+          if (i + 1 >= policy.warmupCalls && now() - tw >= policy.warmupMs) break;
+        }
+        const iters = Math.max(1, Math.ceil(policy.minSampleMs / Math.max(last, 1e-3)));
+        runners.push({ fw, r, res, iters, samples: [] });
+      } catch (e) {
+        res.skipped = String((e as Error)?.message ?? e).split('\n')[0];
+        console.log(`  ${fw.name}: skipped (${res.skipped})`);
+        if (quick) failures++;
+      }
+    }
+    // alternate: one sample of each framework per repetition
+    const t0 = now();
+    for (let rep = 0; rep < policy.maxReps; rep++) {
+      for (const x of runners) {
+        x.samples.push(await x.r.run(x.iters));
+        rss = Math.max(rss, process.memoryUsage.rss());
+      }
+      if (rep + 1 >= policy.minReps && now() - t0 > policy.budgetMs) break;
+    }
+    for (const x of runners) {
+      x.res.median = median(x.samples);
+      x.res.min = Math.min(...x.samples);
+      x.res.samples = x.samples.length;
+      x.res.iters = x.iters;
+      await x.r.dispose();
+    }
+    const gflop = flops(w) / 1e9;
+    const base = results[0]?.median;
+    table(
+      [
+        'framework',
+        'median ms',
+        'min ms',
+        'samples×iters',
+        name === 'W1' ? 'steps/s' : 'GFLOP/s',
+        'Carousel speed-up',
+        'loss check (3 steps)',
+      ],
+      results.map((r) => [
+        r.fw,
+        r.skipped ? `skipped: ${r.skipped}` : fmt(r.median),
+        fmt(r.min),
+        r.samples ? `${r.samples}×${r.iters}` : '-',
+        r.median === undefined ? '-' : name === 'W1' ? fmt(1000 / r.median, 1) : fmt(gflop / (r.median / 1000), 2),
+        r.median === undefined || base === undefined || r.fw === 'Carousel' ? '-' : `${fmt(r.median / base)}×`,
+        r.losses
+          ? `${r.lossOk ? (r.finiteOnly ? 'ok (finite; may rise)' : 'ok') : 'FAIL'} ${r.losses.map((l) => l.toPrecision(4)).join(' → ')}`
+          : '-',
+      ]),
+    );
+    console.log(`peak RSS of the bench process during ${name} (all JS frameworks share it): ${(rss / MiB).toFixed(0)} MiB`);
+    summary.push({ name, results, rss, gflop, train });
+  }
+
+  const peers = frameworks.slice(1).map((f) => f.name);
+  console.log('\nSummary: median ms per step (GFLOP/s); Carousel speed-up = peer median / Carousel median');
+  table(
+    ['workload', ...frameworks.map((f) => f.name), ...peers.map((p) => `vs ${p}`), 'peak RSS MiB'],
+    summary.map((s) => {
+      const get = (fw: string) => s.results.find((r) => r.fw === fw);
+      const c = get('Carousel')?.median;
+      return [
+        s.name,
+        ...frameworks.map((f) => {
+          const m = get(f.name)?.median;
+          return m === undefined ? 'skipped' : s.name === 'W1' ? fmt(m) : `${fmt(m)} (${fmt(s.gflop / (m / 1000), 2)})`;
+        }),
+        ...peers.map((p) => {
+          const m = get(p)?.median;
+          return m === undefined || c === undefined ? '-' : `${fmt(m / c)}×`;
+        }),
+        (s.rss / MiB).toFixed(0),
+      ];
+    }),
+  );
+  if (torchSkip !== undefined) console.log(`PyTorch: skipped (${torchSkip})`);
+  if (failures > 0) {
+    console.log(`\n${failures} harness check(s) failed (non-finite or non-decreasing loss, or a framework that failed to run)`);
+    process.exitCode = 1;
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
