@@ -175,3 +175,21 @@ describe('truncated BPTT through forward equals the paper’s RTRL (App. A.1) wi
     }
   });
 });
+
+describe('RTRL1997.applyUpdate', () => {
+  it('one update per sequence is w − lr·∂L/∂w with the accumulated (truncated BPTT) gradient', () => {
+    setSeed(11);
+    const net = new LSTM1997({ inputSize: 2, outputSize: 2, blocks: 2, cellsPerBlock: 1, bias: true, initRange: 0.5, dtype: 'float64' });
+    const rtrl = new RTRL1997(net, { lr: 0 });
+    const before = Float64Array.from(net.weight_cell.dataSync());
+    rtrl.reset();
+    rtrl.step([1, 0], [0, 1]);
+    rtrl.step([0, 1], [1, 0]);
+    const g = rtrl.gradients().weight_cell!;
+    rtrl.applyUpdate(0.3);
+    rtrl.sync();
+    const after = net.weight_cell.dataSync();
+    for (let i = 0; i < before.length; i++) expect(after[i]!).toBeCloseTo(before[i]! - 0.3 * g[i]!, 12);
+    expect(Array.from(rtrl.gradients().weight_cell!).every((v) => v === 0)).toBe(true);
+  });
+});

@@ -293,16 +293,27 @@ export class RTRL1997 {
       const I = this.#I;
       for (let k = 0; k < K; k++) for (let i = 0; i < I; i++) gio[k * I + i]! += ek[k]! * u[i]!;
     }
-    if (this.lr > 0) this.#apply();
+    if (this.lr > 0) this.applyUpdate(this.lr);
   }
 
-  /** w += α·Δ, then clears the accumulated Δ (per-step on-line learning). */
-  #apply(): void {
+  /**
+   * w += lr·Δ with the Δ accumulated since the last update, then clears it. Steps with targets
+   * call it themselves when `lr > 0` (per-step on-line learning); with `lr: 0`, call it at the end
+   * of a sequence for one update per sequence.
+   *
+   * @example
+   * const net = new LSTM1997({ inputSize: 3, outputSize: 2, blocks: 1, cellsPerBlock: 1 });
+   * const rtrl = new RTRL1997(net, { lr: 0 }); // accumulate only
+   * rtrl.reset();
+   * rtrl.step([1, 0, 0], [0, 1]);
+   * rtrl.applyUpdate(0.1); // one update for the whole sequence
+   */
+  applyUpdate(lr: number): void {
     for (const name of RTRL1997.#names) {
       const w = this.#w[name];
       const d = this.#grad[name];
       if (!w || !d) continue;
-      for (let i = 0; i < w.length; i++) w[i]! += this.lr * d[i]!;
+      for (let i = 0; i < w.length; i++) w[i]! += lr * d[i]!;
       d.fill(0);
     }
   }
