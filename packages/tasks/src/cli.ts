@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `carousel` command: list the paper's experiments, run one on a worker pool and print ours
 // beside the paper's row, and show the paper's §3 (gradient flow) as numbers and a plot.
-import { closeSync, existsSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { CarouselError } from '@carousel/autograd';
@@ -13,6 +13,7 @@ import { learningCurveChart, lineChartSvg } from './plot.js';
 import { BACKENDS, checkBackend, type ParallelRunSummary, runParallel } from './pool.js';
 import { experiments } from './registry.js';
 import { planRun, type RunPlan } from './runner.js';
+import { presetToSafetensors, TRAINABLE, trainPreset } from './train.js';
 
 /**
  * `carousel run` with no experiment, the README's main job: 8 of Table 1's 30 embedded Reber trials with the paper's budget
@@ -174,6 +175,42 @@ program
     if (plot)
       writeOut(plot, await lineChartSvg(learningCurveChart(summary, `${exp.title}: ${plan.model}, lr ${plan.lr}`)), 'learning curves');
     if (summary.interrupted) process.exitCode = 130;
+  });
+
+program
+  .command('train')
+  .description(
+    "train one lstm1997 trial with the experiment's protocol and, if it succeeds, save the weights (safetensors, seed and result in the metadata)",
+  )
+  .argument('<experiment>', `experiment id: ${TRAINABLE.join(', ')}`)
+  .option('--seed <s>', "seeds weights, data and the trial's test set", integer('--seed', 0), 1)
+  .option('--max-sequences <n>', "training budget, in sequences (default: the experiment's)", integer('--max-sequences', 1))
+  .option('--lr <rate>', "learning rate (default: the experiment's)", positive('--lr'))
+  .option('--out <file>', 'the weights (default results/<experiment>-lstm1997.safetensors)')
+  .action((id: string, o: { seed: number; maxSequences?: number; lr?: number; out?: string }) => {
+    const out = o.out ?? join('results', `${id}-lstm1997.safetensors`);
+    const command = ['carousel', 'train', ...process.argv.slice(3)].join(' ');
+    ensureWritable(out, '--out');
+    console.log(`training ${id} (lstm1997, seed ${o.seed})…`);
+    const t = trainPreset(id, {
+      ...o,
+      onProgress: (s, e) => s % 10_000 === 0 && console.log(`  ${num(s)} sequences, train error ${e.toFixed(4)}`),
+    });
+    const r = t.result;
+    console.log(
+      `${r.success ? `solved after ${num(r.sequences)}` : `not solved in ${num(r.sequences)}`} sequences in ${t.seconds.toFixed(1)} s, test error ${r.testError.toFixed(4)}`,
+    );
+    if (!r.success) {
+      process.exitCode = 1;
+      return;
+    }
+    const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    try {
+      writeFileSync(out, presetToSafetensors(t, version, { command }));
+    } catch (e) {
+      throw new CarouselError(`cannot write ${out}: ${(e as Error).message}`);
+    }
+    console.log(`weights: ${out}`);
   });
 
 program

@@ -159,6 +159,17 @@ export {
 } from './learners/index.js';
 export { type LineChart, learningCurveChart, lineChartSvg, type Series } from './plot.js';
 export { BACKENDS, checkBackend, type ParallelRunOptions, type ParallelRunSummary, runParallel } from './pool.js';
+export {
+  loadPretrained,
+  PRESET_IDS,
+  PRETRAINED,
+  type Preset,
+  type PresetId,
+  type PresetOptions,
+  presetConfig,
+  presets,
+} from './presets/index.js';
 export { experiments, getExperiment } from './registry.js';
 export { Rng } from './rng.js';
 export { mean, median, planRun, type RunOptions, type RunPlan, type RunSummary, runExperiment, summarize } from './runner.js';
+export { presetToSafetensors, TRAINABLE, type TrainedPreset, type TrainOptions, trainPreset } from './train.js';
