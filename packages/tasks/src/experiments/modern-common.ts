@@ -1,7 +1,7 @@
 import { noGrad, setSeed, type Tensor, tensor, tidy, ValueError } from '@carousel/autograd';
-import { clipGradNorm, GRU, Linear, LSTM, type Module, RMSprop, RNN } from '@carousel/nn';
+import { clipGradNorm, Linear, RMSprop } from '@carousel/nn';
 import type { TrialOptions, TrialResult } from '../experiment.js';
-import { BPTT_MODELS, type BpttModel } from '../learners/index.js';
+import { BPTT_MODELS, type BpttModel, makeLayer } from '../learners/index.js';
 import { Rng } from '../rng.js';
 
 /**
@@ -45,23 +45,6 @@ export interface ModernTraining {
   clipNorm: number;
   /** RMSprop smoothing constant. */
   rmspropAlpha: number;
-}
-
-/** A zoo layer (the same configurations as the 1997 experiments' BPTT baselines). */
-function makeLayer(model: BpttModel, inputSize: number, hidden: number): Module & { forward(x: Tensor): { output: Tensor } } {
-  const dtype = 'float64';
-  switch (model) {
-    case 'elman':
-      return new RNN(inputSize, hidden, { dtype });
-    case 'lstm':
-      return new LSTM(inputSize, hidden, { dtype, forgetBias: 1 });
-    case 'peephole':
-      return new LSTM(inputSize, hidden, { dtype, peephole: true, forgetBias: 1 });
-    case 'coupled':
-      return new LSTM(inputSize, hidden, { dtype, coupled: true });
-    case 'gru':
-      return new GRU(inputSize, hidden, { dtype });
-  }
 }
 
 /** A zoo model with a linear head, as the modern tasks train it. */

@@ -7,7 +7,14 @@ export const BPTT_MODELS = ['elman', 'lstm', 'peephole', 'coupled', 'gru'] as co
 /** A zoo model trained by BPTT. */
 export type BpttModel = (typeof BPTT_MODELS)[number];
 
-function makeLayer(model: BpttModel, inputSize: number, hidden: number): Module & { forward(x: Tensor): { output: Tensor } } {
+/**
+ * The zoo layer of a BPTT model, configured as every experiment's baseline (float64; forget-gate
+ * LSTMs start with forget bias 1).
+ *
+ * @example
+ * const layer = makeLayer('gru', 2, 8);
+ */
+export function makeLayer(model: BpttModel, inputSize: number, hidden: number): Module & { forward(x: Tensor): { output: Tensor } } {
   const dtype = 'float64';
   switch (model) {
     case 'elman':

@@ -4,7 +4,7 @@ import { BPTT_MODELS, type BpttModel, bpttLearner } from './bptt.js';
 import type { LearnerSpec, SequenceLearner } from './learner.js';
 import { lstm1997Learner } from './rtrl.js';
 
-export { BPTT_MODELS, type BpttModel, bpttLearner } from './bptt.js';
+export { BPTT_MODELS, type BpttModel, bpttLearner, makeLayer } from './bptt.js';
 export { type LearnerSpec, type SequenceLearner, sequenceLoss } from './learner.js';
 export { lstm1997Learner } from './rtrl.js';
 
