@@ -7,35 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Module } from '../module.js';
 import { GRU, GRUCell } from './gru.js';
-
-function withParams<T>(m: Module, names: string[], ps: readonly Tensor[], fn: () => T): T {
-  const rec = m as unknown as Record<string, Tensor>;
-  const saved = names.map((n) => rec[n]!);
-  names.forEach((n, i) => {
-    rec[n] = ps[i]!;
-  });
-  try {
-    return fn();
-  } finally {
-    names.forEach((n, i) => {
-      rec[n] = saved[i]!;
-    });
-  }
-}
-
-const flat = (ts: Tensor[]) =>
-  concat(
-    ts.map((t) => t.reshape([-1])),
-    0,
-  );
-
-/** Generous per-test limit: these run many float64 forwards and the CPU may be shared. */
-const SLOW = 60_000;
-
-const expectClose = (ours: Tensor, theirs: Tensor, what: string, tol = 1e-12) => {
-  expect(ours.shape, what).toEqual(theirs.shape);
-  expect(closeMismatch(ours, theirs, { atol: tol, rtol: tol }), what).toBeNull();
-};
+import { expectClose, flat, SLOW, withParams } from './test-helpers.js';
 
 const configArb = fc.record({
   I: fc.integer({ min: 1, max: 3 }),

@@ -8,44 +8,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Module } from '../module.js';
 import { type GreffVariant, LSTM, LSTMCell, type LSTMCellOptions, type LSTMOptions } from './lstm.js';
+import { expectClose, flat, SLOW, seeded, withParams } from './test-helpers.js';
 
 // ---- helpers ------------------------------------------------------------------------------------
 
 /** Runs `fn` with the module's parameters temporarily replaced by `ps` (in namedParameters order). */
-function withParams<T>(m: Module, names: string[], ps: readonly Tensor[], fn: () => T): T {
-  const rec = m as unknown as Record<string, Tensor>;
-  const saved = names.map((n) => rec[n]!);
-  names.forEach((n, i) => {
-    rec[n] = ps[i]!;
-  });
-  try {
-    return fn();
-  } finally {
-    names.forEach((n, i) => {
-      rec[n] = saved[i]!;
-    });
-  }
-}
-
-const flat = (ts: (Tensor | undefined)[]) =>
-  concat(
-    ts.filter((t): t is Tensor => t !== undefined).map((t) => t.reshape([-1])),
-    0,
-  );
-
-/** Runs `fn` right after `setSeed(seed)`. */
-const seeded = <T>(seed: number, fn: () => T): T => {
-  setSeed(seed);
-  return fn();
-};
-
-/** Generous per-test limit: these run many float64 forwards and the CPU may be shared. */
-const SLOW = 60_000;
-
-const expectClose = (ours: Tensor, theirs: Tensor, what: string, tol = 1e-12) => {
-  expect(ours.shape, what).toEqual(theirs.shape);
-  expect(closeMismatch(ours, theirs, { atol: tol, rtol: tol }), what).toBeNull();
-};
 
 /** Small layer configurations: I, H ∈ 1..3, T ∈ 1..4, B ∈ 1..2, 1–2 layers, uni/bidirectional. */
 const configArb = (minH = 1) =>

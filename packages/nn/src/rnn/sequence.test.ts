@@ -8,6 +8,7 @@ import { GRU } from './gru.js';
 import { LSTM } from './lstm.js';
 import { RNN } from './rnn.js';
 import type { SequenceOptions } from './sequence.js';
+import { expectClose, SLOW, seeded } from './test-helpers.js';
 
 type Layer = LSTM | GRU | RNN;
 const KINDS: [string, (I: number, H: number, o?: SequenceOptions) => Layer][] = [
@@ -16,18 +17,6 @@ const KINDS: [string, (I: number, H: number, o?: SequenceOptions) => Layer][] = 
   ['RNN', (I, H, o) => new RNN(I, H, o)],
 ];
 
-/** Generous per-test limit: these run many float64 forwards and the CPU may be shared. */
-const SLOW = 60_000;
-
-const expectClose = (ours: Tensor | undefined, theirs: Tensor | undefined, what: string, tol = 1e-12) => {
-  expect(ours?.shape, what).toEqual(theirs?.shape);
-  if (ours && theirs) expect(closeMismatch(ours, theirs, { atol: tol, rtol: tol }), what).toBeNull();
-};
-/** Runs `fn` right after `setSeed(seed)`. */
-const seeded = <T>(seed: number, fn: () => T): T => {
-  setSeed(seed);
-  return fn();
-};
 const cOf = (s: { h: Tensor; c?: Tensor }) => s.c;
 
 /** A second layer of the same kind and shape (with `opts`) holding the same weights. */
