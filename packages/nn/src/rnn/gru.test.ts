@@ -5,7 +5,6 @@ import { concat, randn, ShapeError, setSeed, stack, type Tensor, tidy, ValueErro
 import { closeMismatch, gradcheck } from '@carousel/autograd/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Module } from '../module.js';
 import { GRU, GRUCell } from './gru.js';
 import { expectClose, flat, SLOW, withParams } from './test-helpers.js';
 

@@ -6,7 +6,6 @@ import { concat, randn, ShapeError, setSeed, stack, type Tensor, tidy, ValueErro
 import { closeMismatch, gradcheck } from '@carousel/autograd/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Module } from '../module.js';
 import { type GreffVariant, LSTM, LSTMCell, type LSTMCellOptions, type LSTMOptions } from './lstm.js';
 import { expectClose, flat, SLOW, seeded, withParams } from './test-helpers.js';
 

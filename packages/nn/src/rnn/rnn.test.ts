@@ -1,10 +1,9 @@
 // The Elman RNN (tanh and relu): float64 gradcheck end to end over fast-check-drawn sizes, a
 // hand-unrolled composite, state_dict layout, RNNCell against one step of RNN, bad input.
 import { concat, randn, ShapeError, setSeed, stack, type Tensor, tidy, ValueError, zeros } from '@carousel/autograd';
-import { closeMismatch, gradcheck } from '@carousel/autograd/testing';
+import { gradcheck } from '@carousel/autograd/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Module } from '../module.js';
 import { RNN, RNNCell } from './rnn.js';
 import { expectClose, flat, SLOW, withParams } from './test-helpers.js';
 
