@@ -73,22 +73,7 @@ export function lstmForward(
     C[x] = c0[x]!;
   }
   const pre = new Float64Array(B * GH);
-  const iO = cell.i * H;
-  const fO = cell.f * H;
-  const gO = cell.g * H;
-  const oO = cell.o * H;
-  const hasI = cell.i >= 0;
-  const hasF = cell.f >= 0;
-  const hasO = cell.o >= 0;
-  const coupled = cell.coupled;
-  const idG = cell.identityG;
-  const idH = cell.identityH;
-  const pI = cell.peepI * H;
-  const pF = cell.peepF * H;
-  const pO = cell.peepO * H;
-  const hasPI = peep !== null && cell.peepI >= 0;
-  const hasPF = peep !== null && cell.peepF >= 0;
-  const hasPO = peep !== null && cell.peepO >= 0;
+  const { iO, fO, gO, oO, hasI, hasF, hasO, coupled, idG, idH, pI, pF, pO, hasPI, hasPF, hasPO } = layout(cell, H, peep !== null);
   for (let t = 0; t < T; t++) {
     const sOff = t * BH; // this step's row in the [T, B, H] buffers and the previous state's in C/Hs
     mulWT(Hs, sOff, W, WT, pre, B, H, GH);
@@ -150,22 +135,7 @@ export function lstmBackward(savedAny: unknown, gOutBuf: unknown, grads: LSTMGra
   const dc = new Float64Array(BH);
   for (let x = 0; x < BH; x++) dc[x] = gOut[T * BH + x]!;
   const dPeep = new Float64Array(sv.P * H);
-  const iO = cell.i * H;
-  const fO = cell.f * H;
-  const gO = cell.g * H;
-  const oO = cell.o * H;
-  const hasI = cell.i >= 0;
-  const hasF = cell.f >= 0;
-  const hasO = cell.o >= 0;
-  const coupled = cell.coupled;
-  const idG = cell.identityG;
-  const idH = cell.identityH;
-  const pI = cell.peepI * H;
-  const pF = cell.peepF * H;
-  const pO = cell.peepO * H;
-  const hasPI = peep !== null && cell.peepI >= 0;
-  const hasPF = peep !== null && cell.peepF >= 0;
-  const hasPO = peep !== null && cell.peepO >= 0;
+  const { iO, fO, gO, oO, hasI, hasF, hasO, coupled, idG, idH, pI, pF, pO, hasPI, hasPF, hasPO } = layout(cell, H, peep !== null);
   for (let t = T - 1; t >= 0; t--) {
     const sOff = t * BH;
     const dOff = t * B * GH;
@@ -239,4 +209,26 @@ export function lstmBackward(savedAny: unknown, gOutBuf: unknown, grads: LSTMGra
 /** Writes a float64 result into an output buffer of either float dtype. */
 export function store(src: Float64Array, dst: unknown): void {
   (dst as FArr).set(src);
+}
+
+/** Column offsets and flags of a cell spec, unpacked once per sequence for the hot loops. */
+function layout(cell: LSTMCellSpec, H: number, hasPeep: boolean) {
+  return {
+    iO: cell.i * H,
+    fO: cell.f * H,
+    gO: cell.g * H,
+    oO: cell.o * H,
+    hasI: cell.i >= 0,
+    hasF: cell.f >= 0,
+    hasO: cell.o >= 0,
+    coupled: cell.coupled,
+    idG: cell.identityG,
+    idH: cell.identityH,
+    pI: cell.peepI * H,
+    pF: cell.peepF * H,
+    pO: cell.peepO * H,
+    hasPI: hasPeep && cell.peepI >= 0,
+    hasPF: hasPeep && cell.peepF >= 0,
+    hasPO: hasPeep && cell.peepO >= 0,
+  };
 }
