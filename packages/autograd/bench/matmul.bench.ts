@@ -1,6 +1,6 @@
 // CPU throughput of @carousel/autograd: matmul GFLOP/s, elementwise and reduction Melem/s, and the
-// per-op dispatch overhead of the tape. Single-threaded; every figure is the median of several
-// timed runs after warm-up runs.
+// per-op dispatch overhead of the tape. Float32 matmuls use every core unless a table says
+// otherwise (see configureCpu); every figure is the median of several timed runs after warm-up.
 //
 //   pnpm bench               from the repo root: the full run (about a minute)
 //   pnpm bench --quick       smoke run: tiny sizes, few iterations (what CI may run)
@@ -12,6 +12,7 @@ import {
   type BinaryDef,
   type BinaryOp,
   binaryOps,
+  configureCpu,
   type DType,
   dispose,
   type FloatDType,
@@ -110,10 +111,48 @@ function mm(m: number, k: number, n: number, batch?: number): MatmulCase {
   };
 }
 
+/** Float32 C = A·B on each CPU kernel: the TypeScript fallback, WASM SIMD on 1 thread and on all. */
+function benchMatmulKernels(): void {
+  const all = configureCpu();
+  const configs = [
+    { name: 'TS', wasm: false, threads: 1 },
+    { name: 'WASM 1T', wasm: true, threads: 1 },
+    { name: `WASM ${all.threads}T`, wasm: true, threads: all.threads },
+  ];
+  const shapes = quick ? [mm(32, 32, 32), mm(64, 64, 64)] : [mm(256, 256, 256), mm(512, 512, 512), mm(1024, 1024, 1024), mm(32, 256, 1024)];
+  const rows: string[][] = [];
+  for (const c of shapes) {
+    const a = randn(c.a);
+    const b = randn(c.b);
+    const [m, k] = c.a as [number, number];
+    const flops = 2 * m * k * c.b[1]!;
+    const row = [c.name];
+    for (const cfg of configs) {
+      configureCpu(cfg);
+      // the TypeScript kernel at 1024³ takes over a second a call: fewer samples there
+      const slow = !cfg.wasm && flops > 1e9;
+      const runs = quick ? 2 : slow ? 3 : 9;
+      const inner = quick ? 1 : Math.max(1, Math.round((cfg.wasm ? 2e8 : 2e7) / flops));
+      const s = time(() => matmul(a, b).dispose(), { warmup: quick ? 1 : slow ? 1 : 3, runs, inner });
+      row.push(fixed(flops / s / 1e9, 2));
+    }
+    rows.push(row);
+    dispose([a, b]);
+  }
+  configureCpu(all);
+  table(
+    `float32 matmul by CPU kernel, GFLOP/s (median; ${all.wasm ? 'WASM SIMD available' : 'WASM SIMD UNAVAILABLE: its columns are the TS kernel'})`,
+    ['m×k×n', ...configs.map((c) => c.name)],
+    rows,
+  );
+}
+
 function benchMatmul(): void {
+  benchMatmulKernels();
   const square = quick ? [16, 64] : [128, 256, 512, 1024];
+  const { threads } = configureCpu();
   benchMatmulCases(
-    'matmul, square (single-threaded, median)',
+    `matmul, square (median; float32 on the default CPU kernel, ${threads} thread${threads > 1 ? 's' : ''}; float64 TS, 1 thread)`,
     square.map((n) => mm(n, n, n)),
   );
   // The shapes models produce: a small MLP layer, ragged edges, a skinny output, a batch.

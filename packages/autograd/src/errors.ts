@@ -34,6 +34,58 @@ export class GradError extends CarouselError {}
 /** A backend is missing, unavailable, or cannot do what was asked (e.g. sync reads on WebGPU). */
 export class BackendError extends CarouselError {}
 
+/**
+ * The WebGPU device was lost: the driver reset or crashed, the GPU went away, or the backend was
+ * destroyed. Every tensor on it is gone; `op` names the operation that found out. The message
+ * carries the browser's or Dawn's reason.
+ *
+ * @example
+ * async function lossOf(t: Tensor): Promise<number | null> {
+ *   try {
+ *     return (await t.data())[0] ?? null;
+ *   } catch (e) {
+ *     if (e instanceof WebGPUDeviceLostError) return null; // start over, e.g. on the CPU
+ *     throw e;
+ *   }
+ * }
+ */
+export class WebGPUDeviceLostError extends BackendError {}
+
+/**
+ * The GPU rejected a command: a WGSL kernel that failed to compile, or a dispatch that broke
+ * WebGPU's validation rules (a bug in a kernel or in the code calling it). GPU errors arrive
+ * asynchronously, so this is thrown by the next allocation, upload, read or `sync` after the
+ * faulty dispatch; `op` names the op of the kernel at fault (the message names the kernel).
+ *
+ * @example
+ * async function read(t: Tensor): Promise<TypedArray> {
+ *   try {
+ *     return await t.data();
+ *   } catch (e) {
+ *     if (e instanceof WebGPUValidationError) console.error(`a kernel of ${e.op} failed:`, e.message);
+ *     throw e;
+ *   }
+ * }
+ */
+export class WebGPUValidationError extends BackendError {}
+
+/**
+ * The GPU could not allocate a buffer. Thrown like {@link WebGPUValidationError}, by the next
+ * allocation, upload, read or `sync`; `op` names the op that was running.
+ *
+ * @example
+ * async function fits(rows: number): Promise<boolean> {
+ *   try {
+ *     await zeros([rows, 1024]).sum().data();
+ *     return true;
+ *   } catch (e) {
+ *     if (e instanceof WebGPUOutOfMemoryError) return false; // try fewer rows
+ *     throw e;
+ *   }
+ * }
+ */
+export class WebGPUOutOfMemoryError extends BackendError {}
+
 /** A tensor used after `dispose()` (or after the `tidy` that owned it ended). */
 export class DisposedError extends CarouselError {}
 

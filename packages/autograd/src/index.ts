@@ -16,6 +16,7 @@ export {
   setBackend,
   type View,
 } from './backends/backend.js';
+export { type CpuConfig, configureCpu } from './backends/cpu/wasm/index.js';
 export type { DType, FloatDType, NumericDType, Scalar, TypedArray, TypedArrayFor } from './dtype.js';
 export {
   AnomalyError,
@@ -27,6 +28,9 @@ export {
   GradError,
   ShapeError,
   ValueError,
+  WebGPUDeviceLostError,
+  WebGPUOutOfMemoryError,
+  WebGPUValidationError,
 } from './errors.js';
 export { dispose, keep, type MemoryInfo, memory, tidy } from './memory.js';
 export {
@@ -38,16 +42,20 @@ export {
   type UnaryDef,
   type UnaryOp,
   unaryOps,
+  type WgslDef,
 } from './ops/elementwise.js';
 export {
   type FusedKernels,
   type FusedSequenceOptions,
   type GRUGradBufs,
+  type GRULayerInputs,
   type GRUSequenceInputs,
   gruSequence,
   hasFusedKernel,
+  type InputProjection,
   type LSTMCellSpec,
   type LSTMGradBufs,
+  type LSTMLayerInputs,
   type LSTMSequenceInputs,
   lstmSequence,
   type SequenceDims,

@@ -290,4 +290,30 @@ describe('the garbage-collection safety net', () => {
     expect(after!.numTensors).toBe(before!.numTensors);
     expect(after!.numBytes).toBe(before!.numBytes);
   });
+
+  it('also catches tensors that left tidy scopes (returned from the outermost, or kept) and were dropped', { timeout: 60_000 }, () => {
+    // tensors inside a scope are not registered with the safety net (the scope frees them); the ones
+    // that escape must be registered when they do
+    const index = fileURLToPath(new URL('./index.ts', import.meta.url));
+    const script = `
+      const { keep, memory, tidy, zeros } = await import(${JSON.stringify(index)});
+      const before = memory();
+      (() => {
+        for (let i = 0; i < 4; i++) tidy(() => tidy(() => zeros([1000]).add(1)));
+        for (let i = 0; i < 3; i++) tidy(() => { keep(zeros([1000]).mul(2)); });
+      })();
+      const mid = memory();
+      for (let i = 0; i < 50 && memory().numFinalized - before.numFinalized < 7; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+      console.log(JSON.stringify({ before, mid, after: memory() }));`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const { before, mid, after } = JSON.parse(out) as Record<string, MemoryInfo>;
+    expect(mid!.numTensors - before!.numTensors).toBe(7);
+    expect(after!.numFinalized - before!.numFinalized).toBe(7);
+    expect(after!.numTensors).toBe(before!.numTensors);
+    expect(after!.numBytes).toBe(before!.numBytes);
+  });
 });

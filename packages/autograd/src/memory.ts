@@ -36,6 +36,10 @@ export function releaseStorage(s: Storage): void {
 }
 
 // The safety net: a tensor collected without dispose() still returns its buffer, and is counted.
+// Only tensors that no tidy scope owns are registered: a scope disposes everything it owns when it
+// ends, so its tensors cannot leak, and register/unregister (with the weak cells the collector then
+// walks) cost more than the rest of a small op. A tensor is registered when it is made outside any
+// scope, returned past the outermost one, or kept; so "in a scope" ⇔ "not registered".
 const registry = new FinalizationRegistry<Storage>((s) => {
   stats.finalized++;
   stats.tensors--;
@@ -47,15 +51,22 @@ const scopes: Set<Tensor>[] = [];
 /** @internal Called for every new tensor: counts it and puts it in the innermost `tidy` scope. */
 export function trackTensor(t: Tensor, s: Storage): void {
   stats.tensors++;
-  registry.register(t, s, t);
-  scopes.at(-1)?.add(t);
+  const scope = scopes[scopes.length - 1];
+  if (scope) scope.add(t);
+  else registry.register(t, s, t);
+}
+
+/** Removes `t` from every scope; true when one owned it (and so it is not registered). */
+function leaveScopes(t: Tensor): boolean {
+  let owned = false;
+  for (const scope of scopes) owned = scope.delete(t) || owned;
+  return owned;
 }
 
 /** @internal Called once when a tensor is disposed. */
 export function untrackTensor(t: Tensor, s: Storage): void {
   stats.tensors--;
-  registry.unregister(t);
-  for (const scope of scopes) scope.delete(t);
+  if (!leaveScopes(t)) registry.unregister(t);
   releaseStorage(s);
 }
 
@@ -71,28 +82,37 @@ export function untrackTensor(t: Tensor, s: Storage): void {
 export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
   scopes.push(scope);
-  let result: T;
   try {
-    result = fn();
-  } catch (e) {
-    // nothing escapes a scope that threw: free what it made (it would otherwise leak to the GC)
-    for (const t of [...scope]) t.dispose();
-    throw e;
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      // nothing escapes a scope that threw: free what it made (it would otherwise leak to the GC)
+      for (const t of [...scope]) t.dispose();
+      throw e;
+    }
+    if (result instanceof Promise) {
+      // the rest of an async fn may still use them: the safety net takes them instead of dispose
+      for (const t of scope) registry.register(t, t.storage, t);
+      throw new ValueError(
+        'fn returned a Promise; tidy scopes must be synchronous (await outside tidy, then tidy the synchronous parts)',
+        'tidy',
+      );
+    }
+    const returned = new Set<Tensor>();
+    collectTensors(result, returned);
+    // disposed while the scope is still on the stack, so untrackTensor sees it owned them
+    for (const t of scope) if (!returned.has(t)) t.dispose();
+    // what is left is returned: it moves to the enclosing scope, or past the outermost to the safety net
+    const parent = scopes[scopes.length - 2];
+    for (const t of scope) {
+      if (parent) parent.add(t);
+      else registry.register(t, t.storage, t);
+    }
+    return result;
   } finally {
     scopes.pop();
   }
-  if (result instanceof Promise) {
-    throw new ValueError(
-      'fn returned a Promise; tidy scopes must be synchronous (await outside tidy, then tidy the synchronous parts)',
-      'tidy',
-    );
-  }
-  const returned = new Set<Tensor>();
-  collectTensors(result, returned);
-  for (const t of scope) if (!returned.has(t)) t.dispose();
-  const parent = scopes.at(-1);
-  if (parent) for (const t of returned) if (scope.has(t)) parent.add(t);
-  return result;
 }
 
 /**
@@ -103,7 +123,7 @@ export function tidy<T>(fn: () => T): T {
  * tidy(() => { kept = keep(ones([2])); });
  */
 export function keep<T extends Tensor>(t: T): T {
-  for (const scope of scopes) scope.delete(t);
+  if (leaveScopes(t)) registry.register(t, t.storage, t);
   return t;
 }
 
@@ -139,8 +159,10 @@ export interface MemoryInfo {
  *
  * @example
  * const before = memory().numTensors;
- * tidy(() => ones([3]).add(1));
- * memory().numTensors === before; // true
+ * tidy(() => {
+ *   ones([3]).add(1);
+ * });
+ * memory().numTensors === before; // true: the scope freed both tensors
  */
 export function memory(): MemoryInfo {
   const bytesByBackend = Object.fromEntries(stats.bytes);

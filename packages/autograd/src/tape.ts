@@ -63,7 +63,11 @@ export function noGrad<T>(fn: () => T): T {
  * an {@link AnomalyError} naming it. Slow (reads every result); for debugging.
  *
  * @example
- * detectAnomaly(() => tensor([-1]).log()); // throws AnomalyError: log: forward produced NaN
+ * try {
+ *   detectAnomaly(() => tensor([-1]).log());
+ * } catch (e) {
+ *   if (e instanceof AnomalyError) console.log(e.message); // 'log: forward produced NaN (shape [1], element 0)'
+ * }
  */
 export function detectAnomaly<T>(fn: () => T): T {
   return withAnomaly(true, fn);
@@ -95,9 +99,14 @@ function checkFinite(t: Tensor, op: string, phase: string): void {
  * grad, and checks for NaN/Inf in anomaly mode.
  */
 export function record<T extends Tensor>(op: string, out: T, inputs: readonly Tensor[], vjp: VJP | null): T {
-  checkFinite(out, op, 'forward');
-  if (vjp && gradEnabled && inputs.some((t) => t.requiresGrad)) out.attach({ op, inputs, vjp });
+  if (anomaly) checkFinite(out, op, 'forward');
+  if (vjp && gradEnabled && anyRequiresGrad(inputs)) out.attach({ op, inputs, vjp });
   return out;
+}
+
+function anyRequiresGrad(inputs: readonly Tensor[]): boolean {
+  for (let i = 0; i < inputs.length; i++) if (inputs[i]!.requiresGrad) return true;
+  return false;
 }
 
 interface BackwardOpts {
@@ -166,22 +175,24 @@ function gradients(root: Tensor, seed: Tensor, targets: readonly Tensor[] | unde
       }
       // the rule's own ops may pass through Inf (e.g. masked by a where); anomaly mode judges the
       // gradients it returns, below, and names this op's backward rather than an op inside the rule
-      const inputGrads = withAnomaly(false, () => node.vjp!(g));
+      const inputGrads = anomaly ? withAnomaly(false, () => node.vjp!(g)) : node.vjp(g);
       if (!opts.retainGraph) node.vjp = null;
-      node.inputs.forEach((input, i) => {
+      const inputs = node.inputs;
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i]!;
         let gi = inputGrads[i];
-        if (!gi || !input.requiresGrad) return;
+        if (!gi || !input.requiresGrad) continue;
         if (!isTensor(gi)) {
           checkRegion(gi, input, node.op);
-          checkFinite(gi.value, node.op, `backward (gradient of input ${i})`);
+          if (anomaly) checkFinite(gi.value, node.op, `backward (gradient of input ${i})`);
           parts.set(input, [...(parts.get(input) ?? []), gi]);
-          return;
+          continue;
         }
-        checkFinite(gi, node.op, `backward (gradient of input ${i})`);
+        if (anomaly) checkFinite(gi, node.op, `backward (gradient of input ${i})`);
         gi = unbroadcast(gi, input, node.op);
         const prev = grads.get(input);
         grads.set(input, prev ? prev.add(gi as Tensor<DType>) : gi);
-      });
+      }
     }
     return [...results.values()];
   };

@@ -5,7 +5,7 @@ import { type Storage, TENSOR, trackStorage, trackTensor, untrackTensor } from '
 import * as ops from './ops/index.js';
 import type { SliceSpec } from './ops/movement.js';
 import type { ReduceOptions } from './ops/reduce.js';
-import { type AxisArg, broadcastStrides, type Shape, sizeOf, stridesOf } from './shape.js';
+import { type AxisArg, broadcastStrides, type Shape, sameShape, sizeOf, stridesOf } from './shape.js';
 import { backward, type Node } from './tape.js';
 import type { ArrayOf, NestedArray } from './types.js';
 
@@ -33,19 +33,24 @@ export class Tensor<D extends DType = DType, R extends number = number> {
   grad: Tensor<D, R> | null = null;
   #requiresGrad = false;
   #disposed = false;
+  // derived from the shape once: every op asks for them
+  readonly #size: number;
+  #strides: number[] | undefined;
 
   /** @internal Use `tensor()`, `zeros()` and the ops; this wraps an existing storage. */
   constructor(storage: Storage, shape: Shape, dtype: D) {
     this.storage = storage;
-    this.shape = Object.freeze([...shape]);
+    // a frozen shape is another tensor's (a view, an elementwise result): share it instead of copying
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice());
     this.dtype = dtype;
+    this.#size = sizeOf(shape);
     storage.refs++;
     trackTensor(this, storage);
   }
 
   /** Number of elements. */
   get size(): number {
-    return sizeOf(this.shape);
+    return this.#size;
   }
   /** Number of axes. */
   get rank(): R {
@@ -83,7 +88,12 @@ export class Tensor<D extends DType = DType, R extends number = number> {
   }
   /** @internal A strided view reading this tensor broadcast to `shape`. */
   view(op: string, shape: Shape = this.shape): View {
-    return { buf: this.buf(op), shape, strides: shape === this.shape ? stridesOf(shape) : broadcastStrides(this.shape, shape), offset: 0 };
+    const buf = this.buf(op);
+    if (shape !== this.shape && !sameShape(shape, this.shape))
+      return { buf, shape, strides: broadcastStrides(this.shape, shape), offset: 0 };
+    // kernels only read a view's strides, so one array serves every view of this tensor
+    this.#strides ??= stridesOf(this.shape);
+    return { buf, shape, strides: this.#strides, offset: 0 };
   }
   /** @internal Marks an op output as part of the graph. */
   attach(node: Node): void {

@@ -22,7 +22,12 @@ export type ArgReduceOp = 'argmax' | 'argmin';
 /** Distributions of the counter-based random kernel. */
 export type RandomDist = 'uniform' | 'normal';
 
-/** Sizes of a batched matmul on contiguous row-major operands; a batch stride of 0 broadcasts. */
+/**
+ * Sizes of a batched matmul on contiguous row-major operands; a batch stride of 0 broadcasts.
+ * `out[b] = op(a[b])·op(b[b])` with op(a) m×k and op(b) k×n; `transA` means each a is stored k×m
+ * and read as its transpose, `transB` each b stored n×k. The flags are only set for a backend that
+ * declares {@link Backend.transposedMatmul}.
+ */
 export interface MatmulDims {
   batch: number;
   m: number;
@@ -30,6 +35,8 @@ export interface MatmulDims {
   n: number;
   aBatchStride: number;
   bBatchStride: number;
+  transA?: boolean;
+  transB?: boolean;
 }
 
 /** Sizes of an axis-wise kernel, the tensor seen as `[outer, axisSize, inner]`. */
@@ -168,8 +175,13 @@ export interface Backend {
   argReduce(op: ArgReduceOp, x: Buf, out: Buf, dtype: DType, dims: AxisDims): void;
   /** Inclusive prefix sum along the middle axis, optionally from the end. */
   cumsum(x: Buf, out: Buf, dtype: DType, dims: AxisDims, reverse: boolean): void;
-  /** Batched row-major GEMM: `out[b] = a[b] · b[b]`. */
+  /** Batched row-major GEMM: `out[b] = op(a[b]) · op(b[b])` (see {@link MatmulDims}). */
   matmul(a: Buf, b: Buf, out: Buf, dtype: DType, dims: MatmulDims): void;
+  /**
+   * True when `matmul` reads operands stored transposed (`dims.transA`/`transB`); otherwise the op
+   * layer copies a transposed operand to row-major first, so older backends keep working.
+   */
+  readonly transposedMatmul?: boolean;
   /**
    * `out[o, j, i] = x[o, index[o, j, i], i]` where x is `[outer, axisSize, inner]` and index/out are
    * `[outer, indexSize, inner]` (torch.gather along the middle axis).

@@ -2,8 +2,9 @@
 // gradient of a gradient without a composite, and input validation.
 import { describe, expect, it } from 'vitest';
 import type { LSTMCellSpec } from '../backends/backend.js';
-import { GradError, ShapeError } from '../errors.js';
+import { DTypeError, GradError, ShapeError, ValueError } from '../errors.js';
 import { grad } from '../tape.js';
+import type { Tensor } from '../tensor.js';
 import { gradcheck } from '../testing/gradcheck.js';
 import { randn } from './creation.js';
 import { gruSequence, hasFusedKernel, lstmSequence } from './fused.js';
@@ -41,11 +42,57 @@ describe('lstmSequence / gruSequence (CPU fused kernels)', () => {
     }
   });
 
+  it('with x and W_ih instead of xw (the whole layer as one node): gradcheck w.r.t. x, W_ih, b_ih and the rest', () => {
+    const [T, B, I, H] = [3, 2, 4, 3];
+    const lstmIns = [randn([T, B, I], d), randn([4 * H, I], d), randn([4 * H], d), randn([4 * H, H], d), randn([4 * H], d)];
+    const [h0, c0] = [randn([B, H], d), randn([B, H], d)];
+    const lstm = (x?: Tensor, wih?: Tensor, bih?: Tensor, whh?: Tensor, bhh?: Tensor) =>
+      lstmSequence({ x: x!, wih: wih!, bih, whh: whh!, bhh, h0, c0 }, TORCH);
+    expect(gradcheck(lstm, lstmIns)).toBe(true);
+    // b_ih alone (no b_hh), and a peephole cell
+    expect(gradcheck((x, wih, bih, whh) => lstm(x, wih, bih, whh), lstmIns.slice(0, 4))).toBe(true);
+    const peep = randn([2, H], d);
+    const cifgIns = [randn([T, B, I], d), randn([3 * H, I], d), randn([3 * H, H], d)];
+    expect(gradcheck((x, wih, whh) => lstmSequence({ x: x!, wih: wih!, whh: whh!, h0, c0, peep }, CIFG), cifgIns)).toBe(true);
+    const gruIns = [randn([T, B, I], d), randn([3 * H, I], d), randn([3 * H], d), randn([3 * H, H], d), randn([3 * H], d)];
+    expect(gradcheck((x, wih, bih, whh, bhh) => gruSequence({ x: x!, wih: wih!, bih, whh: whh!, bhh, h0 }), gruIns)).toBe(true);
+  });
+
+  it('with x and W_ih, the value is the one from xw = x·W_ihᵀ + b_ih', () => {
+    const [T, B, I, H] = [4, 3, 2, 5];
+    const [x, wih, bih, whh, bhh, h0, c0] = [[T, B, I], [4 * H, I], [4 * H], [4 * H, H], [4 * H], [B, H], [B, H]].map((s) =>
+      randn(s, d),
+    ) as Tensor[];
+    const xw = x!
+      .reshape([T * B, I])
+      .matmul(wih!.transpose())
+      .add(bih!)
+      .reshape([T, B, 4 * H]);
+    const a = lstmSequence({ x: x!, wih: wih!, bih, whh: whh!, bhh, h0: h0!, c0: c0! }, TORCH);
+    const b = lstmSequence({ xw, whh: whh!, bhh, h0: h0!, c0: c0! }, TORCH);
+    expect(a.sub(b).abs().max().item()).toBeLessThan(1e-12);
+  });
+
+  it('rejects an ambiguous or incomplete projection, naming the op and the inputs', () => {
+    const [h0, c0] = [randn([1, 2]), randn([1, 2])];
+    const whh = randn([8, 2]);
+    const x = randn([3, 1, 4]);
+    expect(() => lstmSequence({ xw: randn([3, 1, 8]), x, wih: randn([8, 4]), whh, h0, c0 } as never, TORCH)).toThrow(
+      /lstmSequence.*either xw or x/,
+    );
+    expect(() => lstmSequence({ x, whh, h0, c0 } as never, TORCH)).toThrow(ValueError);
+    expect(() => lstmSequence({ whh, h0, c0 } as never, TORCH)).toThrow(/give xw, or x and wih/);
+    expect(() => lstmSequence({ x, wih: randn([8, 5]), whh, h0, c0 }, TORCH)).toThrow(/wih has shape \[8, 5\], expected \[8, 4\]/);
+    expect(() => lstmSequence({ x, wih: randn([8, 4]), bih: randn([7]), whh, h0, c0 }, TORCH)).toThrow(/bih has shape/);
+    expect(() => gruSequence({ x: randn([3, 4]), wih: randn([6, 4]), whh: randn([6, 2]), h0 })).toThrow(/x must be \[T, B, I\]/);
+    expect(() => gruSequence({ x, wih: randn([6, 4], { dtype: 'float64' }), whh: randn([6, 2]), h0 })).toThrow(DTypeError);
+  });
+
   it('a gradient of a gradient without `composite` is a GradError naming the op', () => {
     const whh = randn([6, 2], d);
     const h0 = randn([1, 2], d);
-    const f = (xw: Parameters<typeof gruSequence>[0]['xw']) =>
-      grad((x: typeof xw) => gruSequence({ xw: x, whh, h0 }).square().sum())(xw)
+    const f = (xw: Tensor) =>
+      grad((x: Tensor) => gruSequence({ xw: x, whh, h0 }).square().sum())(xw)
         .square()
         .sum();
     expect(() => grad(f)(randn([2, 1, 6], d))).toThrow(GradError);

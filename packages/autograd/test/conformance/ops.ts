@@ -44,6 +44,8 @@ export interface OpRow<P = unknown> {
   distinct?: boolean;
   /** Input dtype family (default float). */
   input?: 'float' | 'bool';
+  /** The row computes in float64 whatever its input (not run where float64 is missing: WebGPU). */
+  needsFloat64?: boolean;
   /** Output dtype given the input dtype (default: the same). */
   output?: (input: DType) => DType;
   /** Forward tolerances; defaults F64_TOL / F32_TOL. */
@@ -436,6 +438,7 @@ const elementwise: OpRow[] = [
     domain: R3,
     gradOrder: 2,
     gradcheck: { eps: 1e-3 },
+    needsFloat64: true,
   }),
   row<undefined>({
     name: 'cast (to the other float)',
@@ -448,6 +451,7 @@ const elementwise: OpRow[] = [
     domain: R3,
     gradOrder: 0,
     output: (d) => (d === 'float64' ? 'float32' : 'float64'),
+    needsFloat64: true,
   }),
 ];
 

@@ -88,7 +88,7 @@ describe.skipIf(!available)('webgpu conformance: structural', () => {
     await compare('cumsum int32', () => input([4, 6], 42, { dtype: 'int32', lo: -20, hi: 20 }).cumsum(1), EXACT);
   });
 
-  it('matmul: tile edges, vectors, a folded batch, batched and broadcast batches', async () => {
+  it('matmul: tile edges, vectors, a folded batch, batched and broadcast batches, both kernels', async () => {
     const tol = { atol: 1e-5, rtol: 1e-5 };
     await compare('matmul 2-D', () => [input([5, 7], 1).matmul(input([7, 3], 2)), input([33, 40], 3).matmul(input([40, 35], 4))], tol);
     await compare(
@@ -104,6 +104,12 @@ describe.skipIf(!available)('webgpu conformance: structural', () => {
       tol,
     );
     await compare('matmul transposed operands', () => input([6, 5], 13).T.matmul(input([6, 4], 14)), tol);
+    // m, n ≥ 16 take the tiled kernel (thinner outputs the direct one): batched and broadcast there too
+    await compare(
+      'matmul tiled batches',
+      () => [input([3, 20, 17], 15).matmul(input([3, 17, 18], 16)), input([2, 1, 16, 9], 17).matmul(input([3, 9, 33], 18))],
+      tol,
+    );
     await compare('matmul k = 0', () => input([2, 0], 1).matmul(input([0, 3], 2)), EXACT);
   });
 

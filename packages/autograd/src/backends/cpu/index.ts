@@ -124,7 +124,9 @@ export const cpuBackend: Backend = {
   reduce: (op, x, out, _dtype, outer, inner) => reduce(op, arr(x), arr(out), outer, inner),
   argReduce: (op, x, out, _dtype, dims) => argReduce(op, arr(x), out as Int32Array, dims),
   cumsum: (x, out, _dtype, dims, reverse) => cumsum(arr(x), arr(out), dims, reverse),
+  // dims.transA/transB pass through: the GEMM packs its panels from either layout
   matmul: (a, b, out, _dtype, dims) => matmul(a as Float32Array, b as Float32Array, out as Float32Array, dims),
+  transposedMatmul: true,
 
   gather(x, index, out, _dtype, { outer, axisSize, inner }, indexSize) {
     const X = arr(x);

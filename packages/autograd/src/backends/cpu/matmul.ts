@@ -1,6 +1,17 @@
 import type { MatmulDims } from '../backend.js';
+import { wasmInternals, wasmSgemm } from './wasm/index.js';
 
 type NumArr = Float32Array | Float64Array | Int32Array;
+
+/**
+ * The sizes of {@link matmul}: the backend's {@link MatmulDims} plus operands stored transposed,
+ * so a backward pass's `Aᵀ·G` and `G·Bᵀ` read A and B in place. With `transA`, each A is stored
+ * k×m (row-major) and used as its transpose; with `transB`, each B is stored n×k.
+ */
+export interface GemmDims extends MatmulDims {
+  transA?: boolean;
+  transB?: boolean;
+}
 
 // Blocking (the loop order of BLIS/GotoBLAS). Measured on V8 (Node 20, x64): the JIT keeps at most
 // ~15 doubles in registers, so a 4×4 tile (16 accumulators) is the sweet spot; 4×8, 6×4, 8×4 and
@@ -27,21 +38,28 @@ function scratch(buf: Float64Array, size: number): Float64Array {
 }
 
 /**
- * Cache-blocked GEMM: `C[b] = A[b] · B[b]` for row-major A (m×k), B (k×n), C (m×n), float32,
- * float64 or int32. B is packed into panels of NR columns and A into panels of MR rows, both
- * contiguous along k, so the 4×4 register tile reads two sequential streams; every panel is
- * zero-padded to full width, so edge tiles run the same kernel into a temporary tile.
+ * Cache-blocked GEMM: `C[b] = op(A[b])·op(B[b])` with op(A) m×k, op(B) k×n and C m×n row-major,
+ * float32, float64 or int32. Float32 products of useful size run on the WASM SIMD kernel when it
+ * is available (see `configureCpu`); everything else on the TypeScript kernel below: B is packed
+ * into panels of NR columns and A into panels of MR rows, both contiguous along k, so the 4×4
+ * register tile reads two sequential streams; every panel is zero-padded to full width, so edge
+ * tiles run the same kernel into a temporary tile.
  */
-export function matmul(a: NumArr, b: NumArr, c: NumArr, dims: MatmulDims): void {
+export function matmul(a: NumArr, b: NumArr, c: NumArr, dims: GemmDims): void {
   let { batch, m, aBatchStride } = dims;
   const { k, n, bBatchStride } = dims;
+  const transA = dims.transA ?? false;
+  const transB = dims.transB ?? false;
   // A shared B with back-to-back A matrices is one GEMM with batch·m rows: B is packed once.
-  if (batch > 1 && bBatchStride === 0 && aBatchStride === m * k) {
+  if (batch > 1 && bBatchStride === 0 && aBatchStride === m * k && !transA) {
     m *= batch;
     batch = 1;
     aBatchStride = 0;
   }
-  if (m === 0 || n === 0) return;
+  if (m === 0 || n === 0 || batch === 0) return;
+  if (c instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array && m * n * k >= wasmInternals.minMacs) {
+    if (wasmSgemm(a, b, c, { batch, m, k, n, aBatchStride, bBatchStride, transA, transB })) return;
+  }
   // Float32 C cannot hold partial sums between k-panels without rounding each one, so when k
   // spans several panels they go to a float64 accumulator first. Float64 C is exact as it is;
   // int32 wraps modulo 2³² the same either way.
@@ -49,30 +67,38 @@ export function matmul(a: NumArr, b: NumArr, c: NumArr, dims: MatmulDims): void 
   if (!direct) accum = scratch(accum, m * n);
   packedA = scratch(packedA, Math.min(k, KC) * roundUp(Math.min(m, MC), MR));
   packedB = scratch(packedB, Math.min(k, KC) * roundUp(Math.min(n, NC), NR));
+  // element (i, p) of op(A) is at i·ars + p·acs, element (p, j) of op(B) at p·brs + j·bcs
+  const [ars, acs] = transA ? [1, m] : [k, 1];
+  const [brs, bcs] = transB ? [1, k] : [n, 1];
   for (let bi = 0; bi < batch; bi++) {
     const cOff = bi * m * n;
     const target = direct ? c : accum;
     const tOff = direct ? cOff : 0;
     target.fill(0, tOff, tOff + m * n);
-    gemm(a, bi * aBatchStride, b, bi * bBatchStride, target, tOff, m, k, n);
+    gemm(a, bi * aBatchStride, ars, acs, b, bi * bBatchStride, brs, bcs, target, tOff, m, k, n);
     if (!direct) c.set(accum.subarray(0, m * n), cOff);
   }
 }
 
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
 
-/** `T[tOff…] += A·B` for one matrix, T row-major m×n (already zeroed). */
-function gemm(a: NumArr, aOff: number, b: NumArr, bOff: number, t: NumArr, tOff: number, m: number, k: number, n: number): void {
+/** `T[tOff…] += op(A)·op(B)` for one matrix, T row-major m×n (already zeroed); strides as in `matmul`. */
+// biome-ignore format: one line per operand
+function gemm(
+  a: NumArr, aOff: number, ars: number, acs: number,
+  b: NumArr, bOff: number, brs: number, bcs: number,
+  t: NumArr, tOff: number, m: number, k: number, n: number,
+): void {
   const pa = packedA;
   const pb = packedB;
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = Math.min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
-      packB(b, bOff + p0 * n + j0, n, kc, nc, pb);
+      packB(b, bOff + p0 * brs + j0 * bcs, brs, bcs, kc, nc, pb);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = Math.min(MC, m - i0);
-        packA(a, aOff + i0 * k + p0, k, mc, kc, pa);
+        packA(a, aOff + i0 * ars + p0 * acs, ars, acs, mc, kc, pa);
         // One B panel (L1) against every A panel of the block (L2).
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = Math.min(NR, nc - jr);
@@ -94,39 +120,41 @@ function gemm(a: NumArr, aOff: number, b: NumArr, bOff: number, t: NumArr, tOff:
 }
 
 /**
- * B[0:kc, 0:nc] (row stride ldb, from `off`) → panels of NR columns, zero-padded:
+ * op(B)[0:kc, 0:nc] (element (p, j) at `off + p·rs + j·cs`) → panels of NR columns, zero-padded:
  * panel jr/NR holds B[p, jr + s] at jr·kc + p·NR + s.
  */
-function packB(b: NumArr, off: number, ldb: number, kc: number, nc: number, out: Float64Array): void {
+function packB(b: NumArr, off: number, rs: number, cs: number, kc: number, nc: number, out: Float64Array): void {
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = Math.min(NR, nc - jr);
     let dst = jr * kc;
     if (nr === NR) {
-      for (let p = 0, src = off + jr; p < kc; p++, src += ldb, dst += NR) {
+      const c2 = 2 * cs;
+      const c3 = 3 * cs;
+      for (let p = 0, src = off + jr * cs; p < kc; p++, src += rs, dst += NR) {
         out[dst] = b[src]!;
-        out[dst + 1] = b[src + 1]!;
-        out[dst + 2] = b[src + 2]!;
-        out[dst + 3] = b[src + 3]!;
+        out[dst + 1] = b[src + cs]!;
+        out[dst + 2] = b[src + c2]!;
+        out[dst + 3] = b[src + c3]!;
       }
     } else {
-      for (let p = 0, src = off + jr; p < kc; p++, src += ldb, dst += NR) {
-        for (let s = 0; s < NR; s++) out[dst + s] = s < nr ? b[src + s]! : 0;
+      for (let p = 0, src = off + jr * cs; p < kc; p++, src += rs, dst += NR) {
+        for (let s = 0; s < NR; s++) out[dst + s] = s < nr ? b[src + s * cs]! : 0;
       }
     }
   }
 }
 
 /**
- * A[0:mc, 0:kc] (row stride lda, from `off`) → panels of MR rows, zero-padded:
+ * op(A)[0:mc, 0:kc] (element (i, p) at `off + i·rs + p·cs`) → panels of MR rows, zero-padded:
  * panel ir/MR holds A[ir + r, p] at ir·kc + p·MR + r.
  */
-function packA(a: NumArr, off: number, lda: number, mc: number, kc: number, out: Float64Array): void {
+function packA(a: NumArr, off: number, rs: number, cs: number, mc: number, kc: number, out: Float64Array): void {
   for (let ir = 0; ir < mc; ir += MR) {
     const mr = Math.min(MR, mc - ir);
     const panel = ir * kc;
     for (let r = 0; r < MR; r++) {
-      const src = off + (ir + r) * lda;
-      if (r < mr) for (let p = 0; p < kc; p++) out[panel + p * MR + r] = a[src + p]!;
+      const src = off + (ir + r) * rs;
+      if (r < mr) for (let p = 0; p < kc; p++) out[panel + p * MR + r] = a[src + p * cs]!;
       else for (let p = 0; p < kc; p++) out[panel + p * MR + r] = 0;
     }
   }

@@ -1,17 +1,18 @@
 /// <reference types="@webgpu/types" />
 import { allocArray, type DType, type TypedArray } from '../../dtype.js';
-import { BackendError } from '../../errors.js';
+import { BackendError, type CarouselError, WebGPUDeviceLostError, WebGPUOutOfMemoryError, WebGPUValidationError } from '../../errors.js';
 import type { BinaryOp, UnaryOp } from '../../ops/elementwise.js';
 import type { Shape } from '../../shape.js';
 import type { ArgReduceOp, AxisDims, Backend, Buf, MatmulDims, RandomDist, ReduceOp, View } from '../backend.js';
 import { BufferPool, GpuBuf, type PoolStats } from './buffers.js';
 import { acquireDevice, type GpuDevice } from './device.js';
-import { type Kernel, PipelineCache } from './pipelines.js';
+import { webgpuFused } from './fused/index.js';
+import { type Kernel, kernelOp, PipelineCache } from './pipelines.js';
 import { CommandQueue } from './queue.js';
 import { groups1d } from './shaders/common.js';
 import { binarySource, castSource, copySource, fillSource, unarySource, whereSource } from './shaders/elementwise.js';
 import { gatherSource, scatterAddSource } from './shaders/indexing.js';
-import { matmulSource, TILE } from './shaders/matmul.js';
+import { matmulDirectSource, matmulSource, TILE } from './shaders/matmul.js';
 import { randomSource } from './shaders/random.js';
 import { argReduceSource, cumsumSource, REDUCE_CHUNK, ROW_REDUCE_MIN, reduceSource } from './shaders/reduce.js';
 import { planStrided } from './strided.js';
@@ -42,9 +43,17 @@ const contiguous = (shape: Shape): number[] => {
 /**
  * The WebGPU backend: float32, int32 and bool tensors in pooled GPUBuffers (4 bytes per element),
  * WGSL compute kernels for every primitive, batched submits, asynchronous reads.
+ *
+ * Errors: GPU validation and out-of-memory errors arrive asynchronously (caught by the queue's
+ * error scopes, or the device's uncaptured-error event); the first one is kept and thrown, as a
+ * {@link WebGPUValidationError} or {@link WebGPUOutOfMemoryError} naming the op of the kernel at
+ * fault, by the next `alloc`, `write`, `read` or `sync`. After a device loss every call but `free`
+ * throws a {@link WebGPUDeviceLostError} naming its op. No promise of the backend is left to
+ * reject unhandled.
  */
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu';
+  readonly transposedMatmul = true;
   readonly device: GPUDevice;
   readonly description: string;
   readonly #pool: BufferPool;
@@ -53,7 +62,15 @@ export class WebGPUBackend implements Backend {
   readonly #pipelines: PipelineCache;
   readonly #maxGroups: number;
   readonly #maxBinding: number;
-  #error: string | null = null;
+  /** The fused LSTM/GRU sequence kernels (fused/), on this backend's kernels, pipelines and queue. */
+  readonly fused = webgpuFused({
+    backend: this,
+    kernel: (key, source) => this.#kernel(key, source),
+    dispatch: (kernel, buffers, params, groups) => this.#queue.dispatch(kernel, buffers, params, groups),
+  });
+  /** The first GPU error not yet thrown. */
+  #pending: CarouselError | null = null;
+  #lost: GPUDeviceLostInfo | null = null;
 
   constructor({ device, limits, description }: GpuDevice) {
     this.device = device;
@@ -62,24 +79,50 @@ export class WebGPUBackend implements Backend {
     this.#maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.#pool = new BufferPool(device, STORAGE | COPY_SRC | COPY_DST, 'carousel tensor', 512 * 2 ** 20);
     this.#staging = new BufferPool(device, MAP_READ | COPY_DST, 'carousel readback', 64 * 2 ** 20);
-    this.#queue = new CommandQueue(device, limits.minStorageBufferOffsetAlignment);
+    this.#queue = new CommandQueue(device, limits.minStorageBufferOffsetAlignment, (error, kind, kernels) =>
+      this.#fail(error, kind, kernels),
+    );
     this.#pipelines = new PipelineCache(device);
-    device.addEventListener('uncapturederror', (e) => this.#fail((e as GPUUncapturedErrorEvent).error.message));
-    device.lost.then((info) => this.#fail(`WebGPU device lost (${info.reason}): ${info.message}`));
+    // errors outside the queue's windows (none are expected): attributed to no kernel
+    device.addEventListener('uncapturederror', (e) => {
+      const error = (e as GPUUncapturedErrorEvent).error;
+      this.#fail(error, error.constructor.name === 'GPUOutOfMemoryError' ? 'out-of-memory' : 'validation', []);
+    });
+    device.lost.then((info) => {
+      this.#lost = info;
+    });
   }
 
-  /** Records a device error for the next read (the first one: later ones are mostly its echoes). */
-  #fail(message: string): void {
-    if (message.includes('is invalid due to a previous error')) return;
-    this.#error ??= message;
+  /**
+   * Keeps the first GPU error for the next check (later ones are mostly its echoes). The kernel at
+   * fault: the one the message names (pipelines are labelled with their key), else the window's
+   * only kernel; otherwise the message lists them.
+   */
+  #fail(error: GPUError, kind: 'validation' | 'out-of-memory', kernels: readonly string[]): void {
+    if (this.#pending || this.#lost) return;
+    const key = kernels.find((k) => error.message.includes(`"${k}"`)) ?? (kernels.length === 1 ? kernels[0] : undefined);
+    const where = key ? `kernel '${key}'` : kernels.length ? `one of the kernels ${kernels.join(', ')}` : 'a WebGPU call';
+    const message = `${kind === 'out-of-memory' ? 'out of GPU memory' : 'the GPU rejected'} ${where}: ${error.message.trim()}`;
+    const op = key ? kernelOp(key) : 'webgpu';
+    this.#pending = kind === 'out-of-memory' ? new WebGPUOutOfMemoryError(message, op) : new WebGPUValidationError(message, op);
   }
 
-  /** Throws the first device error seen since the last check (errors arrive asynchronously). */
+  #lostError(op: string): WebGPUDeviceLostError {
+    const info = this.#lost!;
+    return new WebGPUDeviceLostError(
+      `the WebGPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); its tensors are gone. ` +
+        "Start again with fresh tensors after reloading the page or restarting the process, or use setBackend('cpu')",
+      op,
+    );
+  }
+
+  /** Throws after a device loss (naming `op`), else the pending GPU error (naming its own op). */
   #check(op: string): void {
-    if (this.#error === null) return;
-    const message = this.#error;
-    this.#error = null;
-    throw new BackendError(message, op);
+    if (this.#lost) throw this.#lostError(op);
+    if (this.#pending === null) return;
+    const error = this.#pending;
+    this.#pending = null;
+    throw error;
   }
 
   stats(): WebGPUStats {
@@ -94,14 +137,16 @@ export class WebGPUBackend implements Backend {
 
   /** Submits pending work and waits until the GPU has finished it. */
   async sync(): Promise<void> {
+    this.#check('sync');
     this.#queue.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.device.queue.onSubmittedWorkDone().catch(() => {}); // a loss is reported just below
+    await this.#queue.reported();
     this.#check('sync');
   }
 
   /** Releases the pooled buffers and the device; the backend is unusable afterwards. */
   destroy(): void {
-    this.#queue.flush();
+    if (this.#lost) return;
     this.#pool.trim();
     this.#staging.trim();
     this.#queue.destroy();
@@ -111,6 +156,10 @@ export class WebGPUBackend implements Backend {
   // ---- buffers --------------------------------------------------------------------------------
 
   alloc(dtype: DType, size: number): Buf {
+    // a pending error is thrown here, before the op allocates its output (nothing leaks); after a
+    // loss, allocation goes on (WebGPU makes calls on a lost device no-ops) and the op's kernel
+    // throws, naming the op
+    if (!this.#lost) this.#check('alloc');
     if (dtype === 'float64') {
       throw new BackendError(
         "float64 is not supported on WebGPU (WGSL has no f64): use float32, or the 'cpu' backend for float64 work such as gradcheck",
@@ -124,6 +173,7 @@ export class WebGPUBackend implements Backend {
         'alloc',
       );
     }
+    this.#queue.begin(); // creating a buffer may run out of memory
     const { buffer, capacity } = this.#pool.acquire(bytes);
     return new GpuBuf(buffer, capacity, dtype, size);
   }
@@ -140,6 +190,7 @@ export class WebGPUBackend implements Backend {
   }
 
   write(buf: Buf, data: TypedArray): void {
+    this.#check('write');
     const b = buf as GpuBuf;
     const n = Math.min(data.length, b.size);
     if (n === 0) return;
@@ -156,6 +207,7 @@ export class WebGPUBackend implements Backend {
     if (size === 0) return allocArray(dtype, 0);
     const bytes = size * 4;
     // Recorded and submitted now, before any await: the buffer may be freed and reused right after.
+    this.#queue.begin(); // creating a staging buffer may run out of memory
     const { buffer: staging, capacity } = this.#staging.acquire(bytes);
     this.#queue.copy(b.buffer, 0, staging, 0, bytes);
     this.#queue.flush();
@@ -163,12 +215,15 @@ export class WebGPUBackend implements Backend {
       await staging.mapAsync(1 /* GPUMapMode.READ */, 0, bytes);
     } catch (e) {
       this.#staging.discard(staging, capacity);
+      // a loss rejects the map about when it resolves device.lost: give it a moment
+      await Promise.race([this.device.lost, new Promise((resolve) => setTimeout(resolve, 10))]);
       this.#check('read');
       throw new BackendError(`reading a WebGPU buffer failed: ${(e as Error).message}`, 'read');
     }
     const raw = staging.getMappedRange(0, bytes).slice(0);
     staging.unmap();
     this.#staging.release(staging, capacity);
+    await this.#queue.reported(); // the errors of the work this read waited for
     this.#check('read');
     if (dtype === 'float32') return new Float32Array(raw);
     if (dtype === 'int32') return new Int32Array(raw);
@@ -184,7 +239,10 @@ export class WebGPUBackend implements Backend {
 
   // ---- kernels --------------------------------------------------------------------------------
 
+  /** The pipeline for `key`, inside an error-scope window; throws if the device is lost. */
   #kernel(key: string, source: () => string): Kernel {
+    if (this.#lost) throw this.#lostError(kernelOp(key));
+    this.#queue.begin(key);
     return this.#pipelines.get(key, source);
   }
 
@@ -304,18 +362,32 @@ export class WebGPUBackend implements Backend {
     );
   }
 
-  matmul(a: Buf, b: Buf, out: Buf, dtype: DType, { batch, m, k, n, aBatchStride, bBatchStride }: MatmulDims): void {
+  matmul(
+    a: Buf,
+    b: Buf,
+    out: Buf,
+    dtype: DType,
+    { batch, m, k, n, aBatchStride, bBatchStride, transA = false, transB = false }: MatmulDims,
+  ): void {
     if (dtype !== 'float32') throw new BackendError(`matmul on WebGPU is float32 only, got ${dtype}`, 'matmul');
     if (batch === 0 || m === 0 || n === 0) return;
     if (k === 0) {
       this.fill(out, dtype, batch * m * n, 0);
       return;
     }
+    // one pipeline per layout: the index arithmetic is compiled in, not branched on per element
+    const flags = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
+    if (m < TILE || n < TILE) {
+      const size = batch * m * n;
+      const kernel = this.#kernel(`matmul:float32:direct:${flags}`, () => matmulDirectSource(transA, transB));
+      this.#run1d(kernel, [a, b, out], [size, m, k, n, aBatchStride, bBatchStride], size);
+      return;
+    }
     const cols = Math.ceil(n / TILE);
     if (cols > this.#maxGroups) throw new BackendError(`matmul with n = ${n} columns exceeds this device's dispatch limit`, 'matmul');
     const groups: [number, number, number] = [cols, Math.min(Math.ceil(m / TILE), this.#maxGroups), Math.min(batch, this.#maxGroups)];
     this.#queue.dispatch(
-      this.#kernel('matmul:float32', matmulSource),
+      this.#kernel(`matmul:float32:${flags}`, () => matmulSource(transA, transB)),
       [(a as GpuBuf).buffer, (b as GpuBuf).buffer, (out as GpuBuf).buffer],
       [batch, m, k, n, aBatchStride, bBatchStride],
       groups,

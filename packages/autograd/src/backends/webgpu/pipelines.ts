@@ -3,12 +3,23 @@
 /** A compiled compute pipeline and its bind group layout. */
 export interface Kernel {
   key: string;
+  /** The op it implements, for error messages (see {@link kernelOp}). */
+  op: string;
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   /** Access of the tensor bindings 0…n−1, e.g. `r,r,w` (bind groups are shared per signature). */
   signature: string;
   /** Set (asynchronously) when the WGSL failed to compile; dispatching it then throws. */
   error?: string;
+}
+
+/** Kernel families whose key names the op second: `unary:tanh:float32` implements `tanh`. */
+const FAMILIES = new Set(['unary', 'binary', 'reduce', 'argReduce', 'fused']);
+
+/** The op a kernel key implements: `binary:add:float32:flat` → `add`, `matmul:float32` → `matmul`. */
+export function kernelOp(key: string): string {
+  const [head, op] = key.split(':');
+  return FAMILIES.has(head!) && op ? op : head!;
 }
 
 /** Bytes of the parameter window every kernel binds (at a dynamic offset into the arena). */
@@ -21,9 +32,9 @@ const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
  * WGSL module costs milliseconds (up to ~150 ms on software Vulkan), so each is built once, on first
  * use. Layouts are explicit, not `auto`: the tensor bindings (read-only or writable storage, read
  * from the WGSL declarations) and, last, the `P` parameter block at a dynamic offset, so one bind
- * group serves every dispatch over the same buffers. A compile error reaches the device's
- * uncaptured-error path (reported at the next read); the kernel also keeps it, with its source, so
- * later dispatches of it throw at once.
+ * group serves every dispatch over the same buffers. A compile error is caught by the command
+ * queue's error scope (pipelines and modules are labelled with their key, so it names the kernel);
+ * the kernel also keeps it, with its source, so later dispatches of it throw at once.
  */
 export class PipelineCache {
   readonly #kernels = new Map<string, Kernel>();
@@ -41,13 +52,16 @@ export class PipelineCache {
     const layout = this.#layout(signature);
     const module = this.device.createShaderModule({ code, label: key });
     const pipeline = this.device.createComputePipeline({ layout: layout.pipeline, compute: { module, entryPoint: 'main' }, label: key });
-    const kernel: Kernel = { key, pipeline, layout: layout.group, signature };
-    module.getCompilationInfo?.().then((info) => {
-      const errors = info.messages.filter((m) => m.type === 'error');
-      if (errors.length) {
-        kernel.error = `WGSL of kernel '${key}' failed to compile:\n${errors.map((m) => `  ${m.lineNum}:${m.linePos} ${m.message}`).join('\n')}\n${code}`;
-      }
-    });
+    const kernel: Kernel = { key, op: kernelOp(key), pipeline, layout: layout.group, signature };
+    module.getCompilationInfo?.().then(
+      (info) => {
+        const errors = info.messages.filter((m) => m.type === 'error');
+        if (errors.length) {
+          kernel.error = `WGSL of kernel '${key}' failed to compile:\n${errors.map((m) => `  ${m.lineNum}:${m.linePos} ${m.message}`).join('\n')}\n${code}`;
+        }
+      },
+      () => {}, // the device was lost: reported by the backend
+    );
     this.#kernels.set(key, kernel);
     return kernel;
   }

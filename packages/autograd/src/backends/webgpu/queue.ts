@@ -1,6 +1,9 @@
 /// <reference types="@webgpu/types" />
-import { BackendError } from '../../errors.js';
+import { BackendError, WebGPUValidationError } from '../../errors.js';
 import { type Kernel, PARAMS_BYTES } from './pipelines.js';
+
+/** Receives a GPU error caught in a window, with the kernel keys that ran in that window. */
+export type ErrorSink = (error: GPUError, kind: 'validation' | 'out-of-memory', kernels: readonly string[]) => void;
 
 /** Dispatches recorded before a submit; bounds the latency of work nobody reads yet. */
 const MAX_BATCH = 128;
@@ -20,10 +23,19 @@ const MAX_BIND_GROUPS = 4096;
  * The batch is submitted when it is full, when the arena is full, before any `queue.writeBuffer`
  * of tensor data (so a recycled buffer is never overwritten under a pending reader), before reads,
  * and at the end of the current task (a microtask).
+ *
+ * GPU errors are asynchronous and, in Dawn's messages, rarely name the dispatch at fault. So every
+ * device call runs inside a window of error scopes (validation, out-of-memory) that {@link begin}
+ * opens and `flush` closes; what a window catches goes to the error sink with the kernels that ran
+ * in it (usually one, or the message names it: pipelines are labelled with their key).
  */
 export class CommandQueue {
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
+  /** The pass's current pipeline (setting it again costs a call into the driver). */
+  #pipeline: GPUComputePipeline | null = null;
+  /** The one dynamic offset of a dispatch (the parameter slot), reused. */
+  readonly #offsets = new Uint32Array(1);
   #count = 0;
   #arenaUsed = 0;
   readonly #arena = new Int32Array(ARENA_BYTES / 4);
@@ -32,6 +44,11 @@ export class CommandQueue {
   readonly #ids = new WeakMap<GPUBuffer, number>();
   #nextId = 0;
   #flushScheduled = false;
+  /** Whether an error-scope window is open, and the kernels recorded in it. */
+  #scoped = false;
+  readonly #kernels = new Set<string>();
+  /** Settles when every window closed so far has reported. */
+  #reported: Promise<unknown> = Promise.resolve();
   /** Dispatches and submits so far (for tests and profiling). */
   dispatches = 0;
   submits = 0;
@@ -39,6 +56,7 @@ export class CommandQueue {
   constructor(
     private readonly device: GPUDevice,
     private readonly align: number,
+    private readonly onError: ErrorSink,
   ) {
     this.#arenaBuffer = device.createBuffer({
       size: ARENA_BYTES + PARAMS_BYTES, // the last slot's window may reach past the arena
@@ -48,22 +66,42 @@ export class CommandQueue {
   }
 
   /**
+   * Opens an error-scope window unless one is open, and notes `kernel` (a kernel key) as running
+   * in it. Call before any device call: creating pipelines and buffers can fail too (buffer
+   * allocation, uploads and read-back copies note no kernel).
+   */
+  begin(kernel?: string): void {
+    if (!this.#scoped) {
+      this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
+      this.#scoped = true;
+      this.#scheduleFlush();
+    }
+    if (kernel) this.#kernels.add(kernel);
+  }
+
+  /**
    * Records `kernel` over `groups` workgroups with `buffers` at bindings 0…n−1 and `params`
    * (an `array<i32>`) at binding n.
    */
   dispatch(kernel: Kernel, buffers: readonly GPUBuffer[], params: ArrayLike<number>, groups: readonly [number, number, number]): void {
-    if (kernel.error) throw new BackendError(kernel.error, kernel.key);
+    if (kernel.error) throw new WebGPUValidationError(kernel.error, kernel.op);
     const bytes = params.length * 4;
     if (bytes > PARAMS_BYTES)
-      throw new BackendError(`${params.length} kernel parameters exceed the ${PARAMS_BYTES / 4} supported (too many axes?)`, kernel.key);
+      throw new BackendError(`${params.length} kernel parameters exceed the ${PARAMS_BYTES / 4} supported (too many axes?)`, kernel.op);
     const slot = Math.max(1, Math.ceil(bytes / this.align)) * this.align;
     if (this.#count >= MAX_BATCH || this.#arenaUsed + slot > ARENA_BYTES) this.flush();
+    this.begin(kernel.key); // after the flush, which closes the window
     const offset = this.#arenaUsed;
     this.#arena.set(params, offset / 4);
     this.#arenaUsed += slot;
     const pass = this.#beginPass();
-    pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(0, this.#bindGroup(kernel, buffers), [offset]);
+    if (kernel.pipeline !== this.#pipeline) {
+      pass.setPipeline(kernel.pipeline);
+      this.#pipeline = kernel.pipeline;
+    }
+    this.#offsets[0] = offset;
+    pass.setBindGroup(0, this.#bindGroup(kernel, buffers), this.#offsets, 0, 1);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     this.#count++;
     this.dispatches++;
@@ -90,6 +128,7 @@ export class CommandQueue {
 
   /** Records a buffer-to-buffer copy after the pending dispatches. */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.begin();
     this.#pass?.end();
     this.#pass = null;
     this.#encoderOrNew().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
@@ -97,26 +136,49 @@ export class CommandQueue {
     this.#scheduleFlush();
   }
 
-  /** Submits everything recorded so far. */
+  /** Submits everything recorded so far, and closes the error-scope window. */
   flush(): void {
-    if (!this.#encoder) return;
-    this.#pass?.end();
-    this.#pass = null;
-    if (this.#arenaUsed > 0) this.device.queue.writeBuffer(this.#arenaBuffer, 0, this.#arena.buffer, 0, this.#arenaUsed);
-    this.device.queue.submit([this.#encoder.finish()]);
-    this.submits++;
-    this.#encoder = null;
-    this.#count = 0;
-    this.#arenaUsed = 0;
+    if (this.#encoder) {
+      this.#pass?.end();
+      this.#pass = null;
+      if (this.#arenaUsed > 0) this.device.queue.writeBuffer(this.#arenaBuffer, 0, this.#arena.buffer, 0, this.#arenaUsed);
+      this.device.queue.submit([this.#encoder.finish()]);
+      this.submits++;
+      this.#encoder = null;
+      this.#count = 0;
+      this.#arenaUsed = 0;
+    }
+    if (this.#scoped) this.#closeWindow();
+  }
+
+  #closeWindow(): void {
+    const kernels = [...this.#kernels];
+    this.#kernels.clear();
+    this.#scoped = false;
+    // popped in reverse order of the pushes; a lost device rejects or resolves null: the backend reports the loss
+    const reports = (['validation', 'out-of-memory'] as const).map((kind) =>
+      this.device.popErrorScope().then(
+        (error) => error && this.onError(error, kind, kernels),
+        () => {},
+      ),
+    );
+    this.#reported = Promise.all([this.#reported, ...reports]);
+  }
+
+  /** Waits until the windows closed so far have reported their errors (never rejects). */
+  reported(): Promise<unknown> {
+    return this.#reported;
   }
 
   /** Uploads tensor data, after the pending work (which may still read the buffer's old contents). */
   write(buffer: GPUBuffer, data: ArrayBufferView): void {
     this.flush();
+    this.begin();
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }
 
   destroy(): void {
+    this.flush();
     this.#groups.clear();
     this.#arenaBuffer.destroy();
   }
@@ -127,7 +189,10 @@ export class CommandQueue {
   }
 
   #beginPass(): GPUComputePassEncoder {
-    this.#pass ??= this.#encoderOrNew().beginComputePass();
+    if (!this.#pass) {
+      this.#pass = this.#encoderOrNew().beginComputePass();
+      this.#pipeline = null;
+    }
     return this.#pass;
   }
 

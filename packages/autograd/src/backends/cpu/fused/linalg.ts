@@ -1,14 +1,18 @@
-// The three products of a recurrent sequence on float64 work arrays: h·W_hhᵀ (forward), dpre·W_hh
-// (the gradient flowing to h(t−1)) and Σₜ dpreₜᵀ·h(t−1) (the weight gradient, once per sequence).
-// Small batches use direct loops (the packed GEMM's packing would cost as much as the product);
-// larger ones the backend's cache-blocked GEMM.
+// The three products of a recurrent sequence: h·W_hhᵀ (forward), dpre·W_hh (the gradient flowing
+// to h(t−1)) and Σₜ dpreₜᵀ·h(t−1) (the weight gradient, once per sequence). Small batches use
+// direct loops (the packed GEMM's packing would cost as much as the product); larger ones the
+// backend's GEMM, which runs float32 work arrays on the WASM SIMD kernel and float64 ones on the
+// TypeScript kernel (so float64 sequences stay exact enough for gradcheck).
 import { matmul } from '../matmul.js';
+
+/** A work array: every operand of one product has the same type. */
+type FArr = Float32Array | Float64Array;
 
 /** Batches below this use the direct loops. */
 const GEMM_MIN_ROWS = 4;
 
 /** Row-major `[rows, cols]` → `[cols, rows]` into `out`. */
-export function transposeInto(src: Float64Array, rows: number, cols: number, out: Float64Array): void {
+export function transposeInto<A extends FArr>(src: A, rows: number, cols: number, out: A): void {
   for (let r = 0; r < rows; r++) {
     const s = r * cols;
     for (let c = 0; c < cols; c++) out[c * rows + r] = src[s + c]!;
@@ -19,16 +23,7 @@ export function transposeInto(src: Float64Array, rows: number, cols: number, out
  * `out[b, j] = Σₖ h[hOff + b·K + k] · W[j, k]` for `b < B`, `j < N`: `h·Wᵀ` with `W` `[N, K]`
  * (and its transpose `wT` `[K, N]` for the GEMM path). `out` is overwritten.
  */
-export function mulWT(
-  h: Float64Array,
-  hOff: number,
-  W: Float64Array,
-  wT: Float64Array,
-  out: Float64Array,
-  B: number,
-  K: number,
-  N: number,
-): void {
+export function mulWT<A extends FArr>(h: A, hOff: number, W: A, wT: A, out: A, B: number, K: number, N: number): void {
   if (B >= GEMM_MIN_ROWS) {
     matmul(hOff === 0 ? h : h.subarray(hOff, hOff + B * K), wT, out, { batch: 1, m: B, k: K, n: N, aBatchStride: 0, bBatchStride: 0 });
     return;
@@ -69,7 +64,7 @@ export function mulWT(
 }
 
 /** `out[b, k] = Σⱼ d[dOff + b·N + j] · W[j, k]`: `d·W` with `W` `[N, K]`. `out` is overwritten. */
-export function mulW(d: Float64Array, dOff: number, W: Float64Array, out: Float64Array, B: number, N: number, K: number): void {
+export function mulW<A extends FArr>(d: A, dOff: number, W: A, out: A, B: number, N: number, K: number): void {
   if (B >= GEMM_MIN_ROWS) {
     matmul(d.subarray(dOff, dOff + B * N), W, out, { batch: 1, m: B, k: N, n: K, aBatchStride: 0, bBatchStride: 0 });
     return;
@@ -89,12 +84,12 @@ export function mulW(d: Float64Array, dOff: number, W: Float64Array, out: Float6
 
 /**
  * `out[j, k] = Σ_r d[r, j] · h[r, k]` over `rows` rows: `dᵀ·h` with `d` `[rows, N]` and `h`
- * `[rows, K]` (the recurrent weight gradient of a whole sequence in one GEMM). `out` is overwritten.
+ * `[rows, K]` (the recurrent weight gradient of a whole sequence in one GEMM, reading `d`
+ * transposed in place). `out` is overwritten.
  */
-export function mulTN(d: Float64Array, h: Float64Array, out: Float64Array, rows: number, N: number, K: number): void {
-  const dT = new Float64Array(N * rows);
-  transposeInto(d, rows, N, dT);
-  matmul(dT, h.subarray(0, rows * K), out, { batch: 1, m: N, k: rows, n: K, aBatchStride: 0, bBatchStride: 0 });
+export function mulTN<A extends FArr>(d: A, h: A, out: A, rows: number, N: number, K: number): void {
+  const dims = { batch: 1, m: N, k: rows, n: K, aBatchStride: 0, bBatchStride: 0, transA: true };
+  matmul(d.subarray(0, rows * N), h.subarray(0, rows * K), out, dims);
 }
 
 /** Copies a float32/float64 buffer into a float64 one. */

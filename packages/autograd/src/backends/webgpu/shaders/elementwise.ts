@@ -1,26 +1,12 @@
 import type { DType } from '../../../dtype.js';
-import { type BinaryOp, binaryOps, type UnaryOp, unaryOps } from '../../../ops/elementwise.js';
+import { type BinaryOp, binaryOps, type UnaryOp, unaryOps, type WgslDef } from '../../../ops/elementwise.js';
 import { type StrideClass, stridedIndexWgsl } from '../strided.js';
 import { bindings, elementwiseMain, wgslType, withHelpers } from './common.js';
 
-/**
- * Where the op table's `wgsl` expression is not what the CPU computes on WebGPU drivers, the
- * backend uses these instead (see the helpers in common.ts). Everything else comes from the table.
- */
-const unaryOverrides: Partial<Record<UnaryOp, Partial<Record<DType, string>>>> = {
-  tanh: { float32: 'tanh_(x)' }, // SwiftShader's tanh overflows to NaN past |x| ≈ 89
-  sin: { float32: 'sin_(x)' }, // WGSL's sin/cos promise only 2⁻¹¹ absolute error
-  cos: { float32: 'cos_(x)' },
-  floor: { int32: 'x' }, // WGSL floor is float-only; integers are their own floor
-};
-const binaryOverrides: Partial<Record<BinaryOp, Partial<Record<DType, string>>>> = {
-  pow: { float32: 'pow_(a, b)' }, // WGSL pow is undefined for a < 0; JS gives (−2)³ = −8
-  maximum: { float32: 'max_(a, b)' }, // NaN propagates, as on the CPU
-  minimum: { float32: 'min_(a, b)' },
-};
-
-export const unaryExpr = (op: UnaryOp, dtype: DType): string => unaryOverrides[op]?.[dtype] ?? unaryOps[op].wgsl;
-export const binaryExpr = (op: BinaryOp, dtype: DType): string => binaryOverrides[op]?.[dtype] ?? binaryOps[op].wgsl;
+/** A row's WGSL expression for `dtype` (the table's int32 form where it has one). */
+const exprOf = (def: WgslDef, dtype: DType): string => (dtype === 'int32' ? (def.wgslInt ?? def.wgsl) : def.wgsl);
+export const unaryExpr = (op: UnaryOp, dtype: DType): string => exprOf(unaryOps[op], dtype);
+export const binaryExpr = (op: BinaryOp, dtype: DType): string => exprOf(binaryOps[op], dtype);
 
 /** `out[i] = value` (the value's 32 bits, so one kernel serves every dtype). */
 export function fillSource(): string {

@@ -1,14 +1,30 @@
+import type { MatmulDims } from '../../backend.js';
+import { bindings, elementwiseMain } from './common.js';
+
 /** Output tile edge: a 16×16 workgroup computes a 16×16 block of C. */
 export const TILE = 16;
 
 /**
- * Batched GEMM `C[b] = A[b]·B[b]` on row-major float32, tiled through workgroup memory: each step
+ * WGSL index expressions of element (row, p) of op(A) and (p, col) of op(B) within one matrix:
+ * an operand stored transposed (`transA`: k×m, `transB`: n×k) is read in place.
+ */
+function indexers(transA: boolean, transB: boolean) {
+  return {
+    a: (row: string, p: string) => (transA ? `${p} * m + ${row}` : `${row} * k + ${p}`),
+    b: (p: string, col: string) => (transB ? `${col} * k + ${p}` : `${p} * n + ${col}`),
+  };
+}
+
+/**
+ * Batched GEMM `C[b] = op(A[b])·op(B[b])` on row-major float32 (op transposes an operand stored
+ * transposed, see {@link MatmulDims}), tiled through workgroup memory: each step
  * loads a 16×16 tile of A and of B (zero outside the matrix) and every invocation accumulates one
  * element of C. Parameters `[batch, m, k, n, aBatchStride, bBatchStride]`; a batch stride of 0
  * broadcasts. Row blocks and batches beyond the dispatch grid are looped over (the loop bounds are
  * uniform, so the barriers are too).
  */
-export function matmulSource(): string {
+export function matmulSource(transA = false, transB = false): string {
+  const at = indexers(transA, transB);
   return `@group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
 @group(0) @binding(2) var<storage, read_write> C: array<f32>;
@@ -35,11 +51,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       for (var t = 0; t < k; t += ${TILE}) {
         let ac = t + tx;
         var av = 0.0;
-        if (row < m && ac < k) { av = A[aOff + row * k + ac]; }
+        if (row < m && ac < k) { av = A[aOff + ${at.a('row', 'ac')}]; }
         As[ty][tx] = av;
         let br = t + ty;
         var bv = 0.0;
-        if (br < k && col < n) { bv = B[bOff + br * n + col]; }
+        if (br < k && col < n) { bv = B[bOff + ${at.b('br', 'col')}]; }
         Bs[ty][tx] = bv;
         workgroupBarrier();
         for (var q = 0; q < ${TILE}; q++) { acc += As[ty][q] * Bs[q][tx]; }
@@ -49,4 +65,33 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
   }
 }`;
+}
+
+/**
+ * The same GEMM with one invocation per element of C and no workgroup memory, for outputs thinner
+ * than a tile (m or n < 16: matrix–vector products, small batches): there a tile would leave most
+ * of its invocations idle and still pay its barriers. Parameters `[batch·m·n, m, k, n,
+ * aBatchStride, bBatchStride]` (a 1-D kernel: `P[0]` counts the invocations).
+ */
+export function matmulDirectSource(transA = false, transB = false): string {
+  const at = indexers(transA, transB);
+  const body = `  let m = P[1];
+  let k = P[2];
+  let n = P[3];
+  let col = i % n;
+  let row = (i / n) % m;
+  let bt = i / (m * n);
+  let a = bt * P[4];
+  let b = bt * P[5];
+  var acc = 0.0;
+  for (var q = 0; q < k; q++) { acc += A[a + ${at.a('row', 'q')}] * B[b + ${at.b('q', 'col')}]; }
+  C[i] = acc;`;
+  return [
+    bindings([
+      ['A', 'f32', 'read'],
+      ['B', 'f32', 'read'],
+      ['C', 'f32', 'read_write'],
+    ]),
+    elementwiseMain(body),
+  ].join('\n');
 }

@@ -1,6 +1,7 @@
 import type { DType } from '../../../dtype.js';
 import type { ArgReduceOp, ReduceOp } from '../../backend.js';
 import { bindings, elementwiseMain, WG, wgslType, withHelpers } from './common.js';
+import { binaryExpr } from './elementwise.js';
 
 /** `thread`: one invocation per output, a sequential loop (short rows); `row`: one workgroup per row, a tree. */
 export type ReduceClass = 'thread' | 'row';
@@ -18,11 +19,13 @@ function identity(op: ReduceOp, dtype: DType): string {
   return 'X[base]'; // max/min are idempotent, so every invocation may start from it
 }
 
-function combine(op: ReduceOp, dtype: DType, a: string, b: string): string {
-  if (op === 'sum') return `${a} + ${b}`;
-  if (op === 'prod') return `${a} * ${b}`;
-  const f = dtype === 'float32' ? `${op}_` : op; // NaN-propagating on floats, as on the CPU
-  return `${f}(${a}, ${b})`;
+/** The table row each reduction folds with (so max/min propagate NaN exactly as `maximum` does). */
+const FOLD = { sum: 'add', prod: 'mul', max: 'maximum', min: 'minimum' } as const;
+
+/** `fn combine_(a, b)`: the fold step, the op table's WGSL of the reduction's binary op. */
+function combineFn(op: ReduceOp, dtype: DType): string {
+  const t = wgslType(dtype);
+  return `fn combine_(a: ${t}, b: ${t}) -> ${t} { return ${binaryExpr(FOLD[op], dtype)}; }`;
 }
 
 /**
@@ -31,14 +34,14 @@ function combine(op: ReduceOp, dtype: DType, a: string, b: string): string {
  */
 export function reduceSource(op: ReduceOp, dtype: DType, cls: ReduceClass): string {
   const t = wgslType(dtype);
-  const head = bindings([
+  const head = `${bindings([
     ['X', t, 'read'],
     ['O', t, 'read_write'],
-  ]);
+  ])}\n${combineFn(op, dtype)}`;
   if (cls === 'thread') {
     const body = `  let base = i * P[1];
   var acc = ${identity(op, dtype)};
-  for (var j = 0; j < P[1]; j++) { acc = ${combine(op, dtype, 'acc', 'X[base + j]')}; }
+  for (var j = 0; j < P[1]; j++) { acc = combine_(acc, X[base + j]); }
   O[i] = acc;`;
     return withHelpers([head, elementwiseMain(body)].join('\n'));
   }
@@ -56,11 +59,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let end = min(P[1], start + P[2]);
   let base = (g / chunks) * P[1] + start;
   var acc = ${identity(op, dtype)};
-  for (var j = i32(lid); j < end - start; j += ${WG}) { acc = ${combine(op, dtype, 'acc', 'X[base + j]')}; }
+  for (var j = i32(lid); j < end - start; j += ${WG}) { acc = combine_(acc, X[base + j]); }
   partial[lid] = acc;
   workgroupBarrier();
   for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] = ${combine(op, dtype, 'partial[lid]', 'partial[lid + s]')}; }
+    if (lid < s) { partial[lid] = combine_(partial[lid], partial[lid + s]); }
     workgroupBarrier();
   }
   if (lid == 0u) { O[g] = partial[0]; }
