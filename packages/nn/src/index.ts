@@ -49,6 +49,21 @@ export { layerNorm } from './rnn/functional.js';
 export { GRU, GRUCell, type GRUOptions } from './rnn/gru.js';
 export { type GreffVariant, LSTM, LSTMCell, type LSTMCellOptions, type LSTMOptions } from './rnn/lstm.js';
 export { type Bias1997, LSTM1997, type LSTM1997Options, type Output1997, type Squash, type State1997 } from './rnn/lstm1997.js';
+export {
+  type AnyCell,
+  type CellFactory,
+  type CellPosition,
+  type CellState,
+  fusedStep,
+  type InitialState,
+  type LayerState,
+  Recurrent,
+  type RecurrentCell,
+  type RecurrentOptions,
+  type RecurrentOutput,
+  type StateOf,
+  type StepKernelResult,
+} from './rnn/recurrent.js';
 export { RNN, RNNCell, type RNNOptions } from './rnn/rnn.js';
 export { type ParamName as RTRLParamName, RTRL1997, type RTRLOptions } from './rnn/rtrl1997.js';
 export {

@@ -1,45 +1,20 @@
 // A full training loop on WebGPU: an LSTM learning next-symbol prediction on embedded Reber strings,
-// run from the same seed on the CPU (fused kernels) and on WebGPU (the composite LSTM, in WGSL).
+// run from the same seed on the CPU and on WebGPU (each with the fused LSTM kernels it offers).
 // Both must learn, and their loss curves must agree to float32-on-GPU precision; GPU memory must
 // stay flat over the loop. With `CI` set and no WebGPU adapter, the suite fails instead of skipping.
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { getBackend, memory, setBackend, setSeed, type Tensor, tensor, tidy } from '@carousel/autograd';
 import { afterAll, describe, expect, it } from 'vitest';
 // @carousel/tasks depends on this package, so its generators are imported by path, not by name.
 import { embeddedReberString, SYMBOLS } from '../../tasks/src/experiments/reber.js';
 import { Rng } from '../../tasks/src/rng.js';
 import { Adam, crossEntropy, Linear, LSTM } from '../src/index.js';
-
-// Point the Vulkan loader at SwiftShader (Debian's chromium package) unless a driver was chosen.
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-if (!process.env.XDG_RUNTIME_DIR) {
-  const dir = join(tmpdir(), `carousel-xdg-${process.getuid?.() ?? 0}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  process.env.XDG_RUNTIME_DIR = dir;
-}
+import { webgpuAvailable } from './webgpu.js';
 
 const SEED = 7;
 const HIDDEN = 8;
 const BATCH = 8;
 const STEPS = 30;
 const IGNORE = -100;
-
-/** Opens WebGPU once: in CI a missing adapter throws; locally it prints why and the suite skips. */
-async function webgpuAvailable(): Promise<boolean> {
-  try {
-    await setBackend('webgpu');
-    return true;
-  } catch (e) {
-    if (process.env.CI) throw e;
-    console.warn(`[webgpu training] skipped, no WebGPU adapter: ${(e as Error).message}`);
-    return false;
-  } finally {
-    await setBackend('cpu');
-  }
-}
 
 interface Batch {
   /** One-hot inputs, `[T, B, 7]` (zeros after a string's end). */

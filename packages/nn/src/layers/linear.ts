@@ -1,4 +1,4 @@
-import { type FloatDType, type Tensor, zeros } from '@carousel/autograd';
+import { type FloatDType, matmul, type Tensor, zeros } from '@carousel/autograd';
 import { uniform } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
@@ -38,7 +38,7 @@ export class Linear extends Module {
 
   /** `x·Wᵀ + b` over the last axis of `x`. */
   forward(x: Tensor): Tensor {
-    const y = x.matmul(this.weight.transpose());
+    const y = matmul(x, this.weight, { transposeB: true }); // reads Wᵀ in place, no copy
     return this.bias ? y.add(this.bias) : y;
   }
 }

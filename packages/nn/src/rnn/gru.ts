@@ -1,15 +1,15 @@
-import { gruSequence, hasFusedKernel, ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
+import { type GRULayerInputs, gruSequence, hasFusedKernel, ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
-import { type DirectionRunner, projectSteps, SequenceLayer, type SequenceOptions } from './sequence.js';
+import { type DirectionRunner, projectedInputs, projectSteps, SequenceLayer, type SequenceOptions } from './sequence.js';
 
 /** Options of {@link GRU} and {@link GRUCell}. */
 export interface GRUOptions extends SequenceOptions {
   /**
    * Where the reset gate applies: `'after'` the recurrent matmul (PyTorch/cuDNN, default:
-   * `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`) or `'before'` it (Cho et al. 2014 v3:
-   * `n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)`).
+   * $n = \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn}))$) or `'before'` it (Cho et al.
+   * 2014 v3: $n = \tanh(W_{in} x + b_{in} + W_{hn} (r \odot h) + b_{hn})$).
    */
   reset?: 'after' | 'before';
   /**
@@ -74,12 +74,19 @@ function gruStep(w: GRUWeights, H: number, resetBefore: boolean): (xw: Tensor, h
 /**
  * A multi-layer GRU, numerically identical to `torch.nn.GRU` (gate order r, z, n; reset applied
  * after the recurrent matmul, two biases), or Cho et al. 2014's original with `reset: 'before'`.
+ * At each step $t$, for each layer (its input $x_t$ is the previous layer's $h_t$):
  *
- * ```
- * r = σ(W_ir x + b_ir + W_hr h + b_hr)    z = σ(W_iz x + b_iz + W_hz h + b_hz)
- * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
- * h' = (1 − z) ⊙ n + z ⊙ h
- * ```
+ * $$
+ * \begin{aligned}
+ * r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\
+ * z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) \\
+ * n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
+ * h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+ * \end{aligned}
+ * $$
+ *
+ * with $\sigma$ the logistic sigmoid and $\odot$ the element-wise product; `reset: 'before'`
+ * computes $n_t = \tanh(W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn})$.
  *
  * @example
  * const gru = new GRU(8, 16);
@@ -118,21 +125,19 @@ export class GRU extends SequenceLayer<{ h: Tensor }> {
     const fused = this.fused && !resetBefore;
     return (x, h0) => {
       if (fused && hasFusedKernel('gru', x)) {
-        const [T, B, I] = x.shape as [number, number, number];
-        let xw = x.reshape([T * B, I]).matmul(w.wih.transpose());
-        if (w.bih) xw = xw.add(w.bih);
+        const [T, B] = x.shape as [number, number, number];
         // the composite of the same meaning, for gradients of gradients
-        const composite = (inp: { xw: Tensor; whh: Tensor; bhh?: Tensor | undefined; h0: Tensor }) => {
+        const composite = (inp: GRULayerInputs) => {
           const step = gruStep({ wih: w.wih, whh: inp.whh, bhh: inp.bhh }, H, false);
           let h = inp.h0;
           const outs: Tensor[] = [];
-          for (const xt of inp.xw.split(1, 0)) {
+          for (const xt of projectedInputs(inp).split(1, 0)) {
             h = step(xt.reshape([B, -1]), h);
             outs.push(h);
           }
           return stack(outs, 0);
         };
-        const output = gruSequence({ xw: xw.reshape([T, B, -1]), whh: w.whh, bhh: w.bhh, h0 }, { composite });
+        const output = gruSequence({ x, wih: w.wih, bih: w.bih, whh: w.whh, bhh: w.bhh, h0 }, { composite });
         return { output, h: output.slice([T - 1]) };
       }
       const xs = projectSteps(x, w.wih, (xw) => (w.bih ? xw.add(w.bih) : xw));
@@ -149,7 +154,17 @@ export class GRU extends SequenceLayer<{ h: Tensor }> {
 }
 
 /**
- * One GRU step, like `torch.nn.GRUCell`: `forward(x [B, I], h?) → h'`.
+ * One GRU step, like `torch.nn.GRUCell`: `forward(x [B, I], h?) → h'`, with the equations of
+ * {@link GRU} for one step:
+ *
+ * $$
+ * \begin{aligned}
+ * r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) \\
+ * z &= \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) \\
+ * n &= \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})) \\
+ * h' &= (1 - z) \odot n + z \odot h
+ * \end{aligned}
+ * $$
  *
  * @example
  * const cell = new GRUCell(8, 16);

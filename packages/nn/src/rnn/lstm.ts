@@ -3,7 +3,7 @@ import {
   concat,
   hasFusedKernel,
   type LSTMCellSpec,
-  type LSTMSequenceInputs,
+  type LSTMLayerInputs,
   lstmSequence,
   noGrad,
   ShapeError,
@@ -17,7 +17,7 @@ import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt, checkProbability } from '../validate.js';
 import { layerNorm } from './functional.js';
-import { type DirectionRunner, projectSteps, SequenceLayer, type SequenceOptions } from './sequence.js';
+import { type DirectionRunner, projectedInputs, projectSteps, SequenceLayer, type SequenceOptions } from './sequence.js';
 
 /** Greff et al. (2015)'s names for the variants of their "vanilla" (peephole) LSTM. */
 export type GreffVariant = 'vanilla' | 'NIG' | 'NFG' | 'NOG' | 'NIAF' | 'NOAF' | 'NP' | 'CIFG' | 'FGR';
@@ -319,18 +319,17 @@ function fusedSpec(w: Weights, s: Structure, training: boolean): LSTMCellSpec | 
   };
 }
 
-/** The fused path: one input-projection GEMM, then the whole recurrence as one op. */
+/** The fused path: the whole layer (input projection and recurrence) as one op. */
 function fusedLstmRun(w: Weights, s: Structure, H: number, training: boolean, spec: LSTMCellSpec, x: Tensor, h0: Tensor, c0: Tensor) {
-  const [T, B, I] = x.shape as [number, number, number];
-  let xw = x.reshape([T * B, I]).matmul(w.wih.transpose());
-  if (w.bih) xw = xw.add(w.bih);
+  const T = x.shape[0]!;
+  const B = x.shape[1]!;
   // the composite of the same meaning, for gradients of gradients: [h(1…T); c(T)] like the kernel
-  const composite = (inp: LSTMSequenceInputs) => {
+  const composite = (inp: LSTMLayerInputs) => {
     const step = makeStep({ ...w, whh: inp.whh, bhh: inp.bhh, peep: inp.peep }, s, H, training, B);
     let h = inp.h0;
     let c = inp.c0;
     const outs: Tensor[] = [];
-    for (const xt of inp.xw.split(1, 0)) {
+    for (const xt of projectedInputs(inp).split(1, 0)) {
       const r = step(xt.reshape([B, -1]), h, c, undefined);
       h = r.h;
       c = r.c;
@@ -341,7 +340,7 @@ function fusedLstmRun(w: Weights, s: Structure, H: number, training: boolean, sp
       0,
     );
   };
-  const packed = lstmSequence({ xw: xw.reshape([T, B, -1]), whh: w.whh, bhh: w.bhh, h0, c0, peep: w.peep }, spec, { composite });
+  const packed = lstmSequence({ x, wih: w.wih, bih: w.bih, whh: w.whh, bhh: w.bhh, h0, c0, peep: w.peep }, spec, { composite });
   return { output: packed.slice([[0, T]]), h: packed.slice([T - 1]), c: packed.slice([T]) };
 }
 
@@ -378,12 +377,23 @@ function lstmRunner(w: Weights, s: Structure, H: number, training: boolean, fuse
  * two biases, same state_dict keys, same options), with the zoo's variants as options:
  * peephole (Gers 2002), coupled input–forget (CIFG), no forget gate (the 1997 CEC), Greff et
  * al.'s NIG/NFG/NOG/NIAF/NOAF/NP/FGR, layer norm, recurrent dropout, zoneout, forget-bias init.
+ * At each step $t$, for each layer (its input $x_t$ is the previous layer's $h_t$):
  *
- * ```
- * i = σ(W_ii x + b_ii + W_hi h + b_hi)    f = σ(W_if x + b_if + W_hf h + b_hf)
- * g = tanh(W_ig x + b_ig + W_hg h + b_hg) o = σ(W_io x + b_io + W_ho h + b_ho)
- * c' = f ⊙ c + i ⊙ g                      h' = o ⊙ tanh(c')
- * ```
+ * $$
+ * \begin{aligned}
+ * i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
+ * f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
+ * g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+ * o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
+ * c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
+ * h_t &= o_t \odot \tanh(c_t)
+ * \end{aligned}
+ * $$
+ *
+ * with $\sigma$ the logistic sigmoid and $\odot$ the element-wise product. The variants change
+ * these lines: `peephole` adds $p_i \odot c_{t-1}$, $p_f \odot c_{t-1}$ and $p_o \odot c_t$ to
+ * the pre-activations of $i_t$, $f_t$ and $o_t$; `coupled` sets $f_t = 1 - i_t$;
+ * `forgetGate: false` sets $f_t = 1$, the 1997 constant error carousel $c_t = c_{t-1} + i_t \odot g_t$.
  *
  * References: Hochreiter & Schmidhuber 1997; Gers, Schmidhuber & Cummins 2000 (forget gate);
  * Gers, Schraudolph & Schmidhuber 2002 (peepholes); Greff et al. 2015 (variants).
@@ -438,6 +448,18 @@ export class LSTM extends SequenceLayer<{ h: Tensor; c: Tensor }> {
 /**
  * One LSTM step (the cell of {@link LSTM}), like `torch.nn.LSTMCell`: parameters `weight_ih`,
  * `weight_hh`, `bias_ih`, `bias_hh` (+ the variant's extras); `forward(x [B, I], {h, c}?)`.
+ * With $[i, f, g, o]$ the four row blocks of the weights and biases:
+ *
+ * $$
+ * \begin{aligned}
+ * i &= \sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}) \\
+ * f &= \sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}) \\
+ * g &= \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}) \\
+ * o &= \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) \\
+ * c' &= f \odot c + i \odot g \\
+ * h' &= o \odot \tanh(c')
+ * \end{aligned}
+ * $$
  *
  * @example
  * const cell = new LSTMCell(8, 16);

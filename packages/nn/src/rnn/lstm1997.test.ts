@@ -1,7 +1,7 @@
 import { randn, setSeed, type Tensor, tensor, tidy } from '@carousel/autograd';
 import { gradcheck } from '@carousel/autograd/testing';
 import { describe, expect, it } from 'vitest';
-import { LSTM1997, type LSTM1997Options } from './lstm1997.js';
+import { LSTM1997, type LSTM1997Options, type Squash } from './lstm1997.js';
 import { RTRL1997 } from './rtrl1997.js';
 
 describe('LSTM1997 weight counts reproduce Table 10', () => {
@@ -33,6 +33,18 @@ describe('LSTM1997 forward', () => {
     const { cells, state } = net.forward(randn([20, 2, 3]).mul(10));
     expect(Math.max(...cells.abs().dataSync())).toBeLessThanOrEqual(1);
     expect(Math.max(...state.s.abs().dataSync())).toBeLessThanOrEqual(2 * 20);
+  });
+
+  it("'paper' is g = sigmoid2 and h = sigmoid1 (the appendix); the caption's swap is a different net", () => {
+    const opts = { inputSize: 3, outputSize: 2, blocks: 2, cellsPerBlock: 1, initRange: 1, dtype: 'float64' } as const;
+    const x = randn([5, 1, 3], { dtype: 'float64' });
+    const run = (g: Squash, h: Squash) => {
+      setSeed(3);
+      return new LSTM1997({ ...opts, g, h }).forward(x).output.arraySync();
+    };
+    expect(run('sigmoid2', 'sigmoid1')).toEqual(run('paper', 'paper'));
+    expect(run('sigmoid1', 'sigmoid2')).not.toEqual(run('paper', 'paper'));
+    expect(() => new LSTM1997({ ...opts, g: 'sigmoid3' as Squash })).toThrow(/g must be one of 'paper', 'sigmoid1'/);
   });
 
   it('sets the per-block initial gate biases', () => {
@@ -110,6 +122,10 @@ describe('truncated BPTT through forward equals the paper’s RTRL (App. A.1) wi
       { inputSize: 3, outputSize: 2, blocks: 2, cellsPerBlock: 2, bias: true, connectivity: 'B' },
     ],
     ['connectivity F without output gates', { inputSize: 3, outputSize: 2, blocks: 2, cellsPerBlock: 2, bias: true, outputGate: false }],
+    [
+      "Table 10 caption's ranges: g = sigmoid1 ∈ [−1, 1], h = sigmoid2 ∈ [−2, 2]",
+      { inputSize: 3, outputSize: 2, blocks: 2, cellsPerBlock: 2, bias: { gate: true }, g: 'sigmoid1', h: 'sigmoid2' },
+    ],
   ];
   for (const [name, cfg] of configs) {
     it(name, () => {

@@ -3,8 +3,13 @@ import { uniform } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
 
-/** The squashing functions of the 1997 paper (App. A.1, eqs. 3–5) and the usual alternatives. */
-export type Squash = 'paper' | 'logistic' | 'tanh' | 'identity';
+/**
+ * The squashing functions of the 1997 paper and the usual alternatives. `'sigmoid2'` is
+ * 4σ(x) − 2 ∈ [−2, 2] and `'sigmoid1'` is 2σ(x) − 1 ∈ [−1, 1]. `'paper'` is the appendix's choice
+ * (eqs. 4–5): g = sigmoid2, h = sigmoid1. Table 10's caption names the opposite ranges (h in
+ * [−2, 2], g in [−1, 1]); `docs/reproduction.md` reports how much that matters in Experiment 1.
+ */
+export type Squash = 'paper' | 'sigmoid1' | 'sigmoid2' | 'logistic' | 'tanh' | 'identity';
 
 /** Which unit types carry a bias (Table 10 varies this per experiment). */
 export interface Bias1997 {
@@ -24,9 +29,9 @@ export interface LSTM1997Options {
   blocks: number;
   /** Cells per block S (they share the block's input and output gate). */
   cellsPerBlock: number;
-  /** Cell input squash g: 'paper' is 4σ(x) − 2 ∈ [−2, 2] (Exp. 2a/2b use 'logistic'). */
+  /** Cell input squash g: 'paper' is 'sigmoid2', 4σ(x) − 2 ∈ [−2, 2] (Exp. 2a/2b use 'logistic'). */
   g?: Squash;
-  /** Cell output squash h: 'paper' is 2σ(x) − 1 ∈ [−1, 1] (Exp. 2a/2b use 'identity'). */
+  /** Cell output squash h: 'paper' is 'sigmoid1', 2σ(x) − 1 ∈ [−1, 1] (Exp. 2a/2b use 'identity'). */
   h?: Squash;
   /**
    * Connectivity (Table 10's "c"). 'F' (default): cells and gates see x(t) and every cell and
@@ -75,13 +80,17 @@ export interface Output1997 {
 
 /** @internal The scalar squashes, shared by the Tensor forward and the RTRL trainer. */
 export const squash = {
-  paper_g: { f: (x: Tensor) => x.sigmoid().mul(4).sub(2), range: [-2, 2] },
-  paper_h: { f: (x: Tensor) => x.sigmoid().mul(2).sub(1), range: [-1, 1] },
+  sigmoid2: { f: (x: Tensor) => x.sigmoid().mul(4).sub(2), range: [-2, 2] },
+  sigmoid1: { f: (x: Tensor) => x.sigmoid().mul(2).sub(1), range: [-1, 1] },
   logistic: { f: (x: Tensor) => x.sigmoid(), range: [0, 1] },
   tanh: { f: (x: Tensor) => x.tanh(), range: [-1, 1] },
   identity: { f: (x: Tensor) => x, range: [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY] },
 };
-const squashOf = (name: Squash, which: 'g' | 'h') => (name === 'paper' ? squash[`paper_${which}`].f : squash[name].f);
+/** @internal 'paper' is the appendix's g = 4σ − 2 and h = 2σ − 1. */
+export const resolveSquash = (name: Squash, which: 'g' | 'h'): Exclude<Squash, 'paper'> =>
+  name !== 'paper' ? name : which === 'g' ? 'sigmoid2' : 'sigmoid1';
+const squashOf = (name: Squash, which: 'g' | 'h') => squash[resolveSquash(name, which)].f;
+const SQUASHES: readonly Squash[] = ['paper', 'sigmoid1', 'sigmoid2', 'logistic', 'tanh', 'identity'];
 
 const perBlock = (v: number | readonly number[] | undefined, C: number, name: string): number[] | undefined => {
   if (v === undefined) return undefined;
@@ -95,17 +104,20 @@ const perBlock = (v: number | readonly number[] | undefined, C: number, name: st
  * The original LSTM of Hochreiter & Schmidhuber (1997): C memory-cell blocks of S cells that
  * share an input gate and an output gate, no forget gate (the CEC's self-connection is fixed
  * at 1), cells and gates fed by x(t) and by all cells and gates of t−1, output units fed by
- * the cells of the same step:
+ * the cells of the same step. For cell $v$ of block $j$ and output unit $k$:
  *
- * ```
- * u(t)    = [x(t), y^c(t−1), y^in(t−1), y^out(t−1)]        (detached when truncated)
- * y^in_j  = σ(W_in_j · u)      y^out_j = σ(W_out_j · u)
- * s_jv(t) = s_jv(t−1) + y^in_j · g(W_c_jv · u)               (the constant error carousel)
- * y^c_jv  = y^out_j · h(s_jv(t))
- * y^k     = σ(W_k · y^c)
- * ```
+ * $$
+ * \begin{aligned}
+ * u(t) &= [x(t),\ y^c(t-1),\ y^{\mathrm{in}}(t-1),\ y^{\mathrm{out}}(t-1)] && \text{(detached when truncated)} \\
+ * y^{\mathrm{in}_j}(t) &= \sigma(W_{\mathrm{in}_j} u(t)) \qquad y^{\mathrm{out}_j}(t) = \sigma(W_{\mathrm{out}_j} u(t)) \\
+ * s_{c_j^v}(t) &= s_{c_j^v}(t-1) + y^{\mathrm{in}_j}(t)\, g(W_{c_j^v} u(t)) && \text{(the constant error carousel)} \\
+ * y^{c_j^v}(t) &= y^{\mathrm{out}_j}(t)\, h(s_{c_j^v}(t)) \\
+ * y^k(t) &= \sigma(W_k\, y^c(t))
+ * \end{aligned}
+ * $$
  *
- * with g ∈ [−2, 2] and h ∈ [−1, 1] (configurable). `numParameters()` reproduces the paper's
+ * with, by default, the paper's squashes $g(z) = 4\sigma(z) - 2 \in [-2, 2]$ and
+ * $h(z) = 2\sigma(z) - 1 \in [-1, 1]$. `numParameters()` reproduces the paper's
  * weight counts (264, 276, 102, 93, 156, 308 in Table 10). Train it by BPTT through
  * `forward` (with the truncation, the gradient equals the paper's) or with the paper's own
  * per-step truncated RTRL ({@link RTRL1997}).
@@ -142,8 +154,8 @@ export class LSTM1997 extends Module {
       ['g', opts.g],
       ['h', opts.h],
     ] as const) {
-      if (v !== undefined && !['paper', 'logistic', 'tanh', 'identity'].includes(v))
-        throw new ValueError(`${name} must be 'paper', 'logistic', 'tanh' or 'identity', got '${v}'`, 'LSTM1997');
+      if (v !== undefined && !SQUASHES.includes(v))
+        throw new ValueError(`${name} must be one of ${SQUASHES.map((q) => `'${q}'`).join(', ')}, got '${v}'`, 'LSTM1997');
     }
     const connectivity = opts.connectivity ?? 'F';
     if (connectivity !== 'F' && connectivity !== 'B')

@@ -17,9 +17,13 @@ const activation = (name: string, layer: string) => {
 
 /**
  * The Elman RNN (`torch.nn.RNN`), the baseline the 1997 paper beats: trained by full BPTT its
- * error signal decays exponentially with the lag.
+ * error signal decays exponentially with the lag. At each step $t$, for each layer:
  *
- * `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`
+ * $$
+ * h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})
+ * $$
+ *
+ * (ReLU instead of tanh with `nonlinearity: 'relu'`).
  *
  * @example
  * const rnn = new RNN(4, 8);
@@ -70,7 +74,8 @@ export class RNN extends SequenceLayer<{ h: Tensor }> {
 }
 
 /**
- * One Elman step, like `torch.nn.RNNCell`.
+ * One Elman step, like `torch.nn.RNNCell`: $h' = \tanh(W_{ih} x + b_{ih} + W_{hh} h + b_{hh})$
+ * (or ReLU).
  *
  * @example
  * const cell = new RNNCell(4, 8);

@@ -1,20 +1,46 @@
 import { noGrad, tensor, ValueError } from '@carousel/autograd';
-import type { LSTM1997, Squash } from './lstm1997.js';
+import { type LSTM1997, resolveSquash, type Squash } from './lstm1997.js';
 
-/** A squash and its derivative, on plain numbers (the RTRL loops run on Float64Arrays). */
-interface Scalar {
-  f: (x: number) => number;
-  df: (x: number) => number;
+function sig(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
 }
-const sig = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-const scalar: Record<Squash | 'paper_g' | 'paper_h', Scalar> = {
-  paper_g: { f: (x) => 4 * sig(x) - 2, df: (x) => 4 * sig(x) * (1 - sig(x)) },
-  paper_h: { f: (x) => 2 * sig(x) - 1, df: (x) => 2 * sig(x) * (1 - sig(x)) },
-  paper: { f: sig, df: (x) => sig(x) * (1 - sig(x)) }, // unused: 'paper' resolves per g/h
-  logistic: { f: sig, df: (x) => sig(x) * (1 - sig(x)) },
-  tanh: { f: Math.tanh, df: (x) => 1 - Math.tanh(x) ** 2 },
-  identity: { f: (x) => x, df: () => 1 },
-};
+
+/** The squashes as small integers, so one `switch` evaluates any of them (no per-step closure calls). */
+const SQUASH_CODE: Record<Exclude<Squash, 'paper'>, number> = { sigmoid2: 0, sigmoid1: 1, logistic: 2, tanh: 3, identity: 4 };
+
+/**
+ * Squash `kind` at x: returns f(x) and writes f'(x) into `d[i]`, from one evaluation of the
+ * sigmoid or tanh (the RTRL loops run on Float64Arrays).
+ */
+function squash(kind: number, x: number, d: Float64Array, i: number): number {
+  switch (kind) {
+    case 0: {
+      const s = sig(x);
+      d[i] = 4 * s * (1 - s);
+      return 4 * s - 2;
+    }
+    case 1: {
+      const s = sig(x);
+      d[i] = 2 * s * (1 - s);
+      return 2 * s - 1;
+    }
+    case 2: {
+      const s = sig(x);
+      d[i] = s * (1 - s);
+      return s;
+    }
+    case 3: {
+      const t = Math.tanh(x);
+      d[i] = 1 - t ** 2;
+      return t;
+    }
+    default:
+      d[i] = 1;
+      return x;
+  }
+}
 
 /** Options of {@link RTRL1997}. */
 export interface RTRLOptions {
@@ -70,9 +96,9 @@ export class RTRL1997 {
   readonly #M: number; // width of u = [x, r(t−1)] (+1 for the bias input); r only with connectivity 'F'
   readonly #recurrent: boolean;
   readonly #outGate: boolean;
-  readonly #g: Scalar;
-  readonly #h: Scalar;
-  readonly #out: Scalar;
+  readonly #g: number; // squash codes (SQUASH_CODE)
+  readonly #h: number;
+  readonly #out: number;
   readonly #w: Record<ParamName, Float64Array | null>;
   readonly #grad: Record<ParamName, Float64Array | null>;
   // per-sequence state
@@ -87,6 +113,14 @@ export class RTRL1997 {
   readonly #netK: Float64Array;
   readonly #y: Float64Array;
   readonly #ek: Float64Array;
+  // per-step scratch: derivatives from the forward pass, the nonzero inputs, the input gates' error
+  readonly #dg: Float64Array; // g'(net_c)
+  readonly #hs: Float64Array; // h(s), h'(s)
+  readonly #dhs: Float64Array;
+  readonly #dy: Float64Array; // f'(net_k)
+  readonly #nz: Int32Array; // indices m < M − 1 with u[m] ≠ 0 (one-hot inputs leave most zero)
+  #nnz = 0; // how many, or −1 when the step reads all inputs
+  readonly #eIn: Float64Array;
 
   constructor(net: LSTM1997, opts: RTRLOptions = {}) {
     const c = net.config;
@@ -99,9 +133,9 @@ export class RTRL1997 {
     this.#recurrent = c.connectivity === 'F';
     this.#outGate = c.outputGate;
     this.#M = c.inputSize + (this.#recurrent ? net.hiddenUnits : 0) + 1;
-    this.#g = c.g === 'paper' ? scalar.paper_g : scalar[c.g];
-    this.#h = c.h === 'paper' ? scalar.paper_h : scalar[c.h];
-    this.#out = c.outputActivation === 'logistic' ? scalar.logistic : scalar.identity;
+    this.#g = SQUASH_CODE[resolveSquash(c.g, 'g')];
+    this.#h = SQUASH_CODE[resolveSquash(c.h, 'h')];
+    this.#out = c.outputActivation === 'logistic' ? SQUASH_CODE.logistic : SQUASH_CODE.identity;
     this.#w = {} as Record<ParamName, Float64Array | null>;
     this.#grad = {} as Record<ParamName, Float64Array | null>;
     this.load();
@@ -116,6 +150,12 @@ export class RTRL1997 {
     this.#netK = new Float64Array(this.#K);
     this.#y = new Float64Array(this.#K);
     this.#ek = new Float64Array(this.#K);
+    this.#dg = new Float64Array(CS);
+    this.#hs = new Float64Array(CS);
+    this.#dhs = new Float64Array(CS);
+    this.#dy = new Float64Array(this.#K);
+    this.#nz = new Int32Array(this.#M);
+    this.#eIn = new Float64Array(this.#C * this.#M);
     this.reset();
   }
 
@@ -188,104 +228,180 @@ export class RTRL1997 {
     const M = this.#M;
     const u = this.#u;
     if (x.length !== I) throw new ValueError(`input has ${x.length} values, expected ${I}`, 'RTRL1997.step');
-    for (let i = 0; i < I; i++) u[i] = x[i]!;
+    const Mw = M - 1; // weight rows have no column for the bias input (u[M − 1] = 1); biases live apart
+    // Only the nonzero inputs contribute to a net input or a trace: with one-hot inputs (Exp. 1,
+    // 2) that skips most of u (terms of exact zeros change no sum, so the result is the same).
+    // When most inputs are nonzero, the loops run over all of them instead: the index list would
+    // cost more than it saves (`sparse` picks, per step).
+    const nz = this.#nz;
+    let nnz = 0;
+    for (let i = 0; i < I; i++) {
+      const v = x[i]!;
+      u[i] = v;
+      if (v !== 0) nz[nnz++] = i;
+    }
+    for (let m = I; m < Mw; m++) if (u[m] !== 0) nz[nnz++] = m;
+    const sparse = 2 * nnz < Mw;
+    this.#nnz = sparse ? nnz : -1;
     const w = this.#w;
     const wc = w.weight_cell!;
     const win = w.weight_in_gate!;
     const wout = w.weight_out_gate;
-    const Mw = M - 1; // weight rows have no column for the bias input; biases live apart
+    const bIn = w.bias_in_gate;
+    const bOut = w.bias_out_gate;
+    const bCell = w.bias_cell;
+    const yIn = this.#yIn;
+    const yOut = this.#yOut;
     // gates: y_in, y_out (per block)
     for (let j = 0; j < C; j++) {
-      let ni = w.bias_in_gate ? w.bias_in_gate[j]! : 0;
-      let no = w.bias_out_gate ? w.bias_out_gate[j]! : 0;
-      for (let m = 0; m < Mw; m++) ni += win[j * Mw + m]! * u[m]!;
-      if (wout) for (let m = 0; m < Mw; m++) no += wout[j * Mw + m]! * u[m]!;
-      this.#yIn[j] = sig(ni);
-      this.#yOut[j] = wout ? sig(no) : 1; // no output gate: y^c = h(s)
+      let ni = bIn ? bIn[j]! : 0;
+      let no = bOut ? bOut[j]! : 0;
+      const row = j * Mw;
+      if (!sparse) {
+        for (let m = 0; m < Mw; m++) ni += win[row + m]! * u[m]!;
+        if (wout) for (let m = 0; m < Mw; m++) no += wout[row + m]! * u[m]!;
+      } else {
+        for (let q = 0; q < nnz; q++) {
+          const m = nz[q]!;
+          ni += win[row + m]! * u[m]!;
+        }
+        if (wout)
+          for (let q = 0; q < nnz; q++) {
+            const m = nz[q]!;
+            no += wout[row + m]! * u[m]!;
+          }
+      }
+      yIn[j] = sig(ni);
+      yOut[j] = wout ? sig(no) : 1; // no output gate: y^c = h(s)
     }
     // cells: state update and the RTRL traces (which read u(t), so before u is overwritten)
-    const g = this.#g;
-    const h = this.#h;
+    const st = this.#s;
+    const traceCell = this.#traceCell;
+    const traceIn = this.#traceIn;
+    const netC = this.#netC;
+    const yc = this.#yc;
+    const dg = this.#dg;
+    const hs = this.#hs;
     for (let j = 0, v = 0; j < C; j++) {
-      const yin = this.#yIn[j]!;
+      const yin = yIn[j]!;
       const dIn = yin * (1 - yin);
       for (let q = 0; q < S; q++, v++) {
-        let nc = w.bias_cell ? w.bias_cell[v]! : 0;
-        for (let m = 0; m < Mw; m++) nc += wc[v * Mw + m]! * u[m]!;
-        this.#netC[v] = nc;
-        const gz = g.f(nc);
-        this.#s[v]! += yin * gz;
-        const a = g.df(nc) * yin;
+        let nc = bCell ? bCell[v]! : 0;
+        const wrow = v * Mw;
+        if (!sparse) for (let m = 0; m < Mw; m++) nc += wc[wrow + m]! * u[m]!;
+        else
+          for (let p = 0; p < nnz; p++) {
+            const m = nz[p]!;
+            nc += wc[wrow + m]! * u[m]!;
+          }
+        netC[v] = nc;
+        const gz = squash(this.#g, nc, dg, v);
+        st[v]! += yin * gz;
+        const a = dg[v]! * yin;
         const b = gz * dIn;
         const row = v * M;
-        for (let m = 0; m < M; m++) {
-          this.#traceCell[row + m]! += a * u[m]!;
-          this.#traceIn[row + m]! += b * u[m]!;
-        }
-        this.#yc[v] = this.#yOut[j]! * h.f(this.#s[v]!);
+        if (!sparse)
+          for (let m = 0; m < Mw; m++) {
+            traceCell[row + m]! += a * u[m]!;
+            traceIn[row + m]! += b * u[m]!;
+          }
+        else
+          for (let p = 0; p < nnz; p++) {
+            const m = nz[p]!;
+            traceCell[row + m]! += a * u[m]!;
+            traceIn[row + m]! += b * u[m]!;
+          }
+        traceCell[row + Mw]! += a; // the bias input, u = 1
+        traceIn[row + Mw]! += b;
+        hs[v] = squash(this.#h, st[v]!, this.#dhs, v);
+        yc[v] = yOut[j]! * hs[v]!;
       }
     }
     // output units see the cells of the same step
     const wk = w.weight_output!;
+    const bk = w.bias_output;
     const wio = w.weight_input_output; // connectivity 'B': outputs also see x(t) = u[0, I)
     const CS = C * S;
     for (let k = 0; k < K; k++) {
-      let n = w.bias_output ? w.bias_output[k]! : 0;
-      for (let v = 0; v < CS; v++) n += wk[k * CS + v]! * this.#yc[v]!;
+      let n = bk ? bk[k]! : 0;
+      for (let v = 0; v < CS; v++) n += wk[k * CS + v]! * yc[v]!;
       if (wio) for (let i = 0; i < I; i++) n += wio[k * I + i]! * u[i]!;
       this.#netK[k] = n;
-      this.#y[k] = this.#out.f(n);
+      this.#y[k] = squash(this.#out, n, this.#dy, k);
     }
     if (target) this.#learn(target);
-    // r(t) = [y_c, y_in, y_out] becomes part of u(t+1)
+    // r(t) = [y_c, y_in, y_out] becomes part of u(t+1) (loops: a few values, cheaper than set())
     if (this.#recurrent) {
-      u.set(this.#yc, I);
-      u.set(this.#yIn, I + CS);
-      if (this.#outGate) u.set(this.#yOut, I + CS + C);
+      for (let v = 0; v < CS; v++) u[I + v] = yc[v]!;
+      for (let j = 0; j < C; j++) u[I + CS + j] = yIn[j]!;
+      if (this.#outGate) for (let j = 0; j < C; j++) u[I + CS + C + j] = yOut[j]!;
     }
     return this.#y;
   }
 
   #learn(target: ArrayLike<number>): void {
-    const [K, C, S, M] = [this.#K, this.#C, this.#S, this.#M];
+    const K = this.#K;
+    const C = this.#C;
+    const S = this.#S;
+    const M = this.#M;
     const CS = C * S;
     const Mw = M - 1;
     if (target.length !== K) throw new ValueError(`target has ${target.length} values, expected ${K}`, 'RTRL1997.step');
     const ek = this.#ek;
-    for (let k = 0; k < K; k++) ek[k] = this.#out.df(this.#netK[k]!) * (target[k]! - this.#y[k]!);
+    const y = this.#y;
+    const dy = this.#dy;
+    for (let k = 0; k < K; k++) ek[k] = dy[k]! * (target[k]! - y[k]!);
     const G = this.#grad;
     const wk = this.#w.weight_output!;
     const u = this.#u;
+    const nz = this.#nz;
+    const nnz = this.#nnz;
+    const traceCell = this.#traceCell;
+    const traceIn = this.#traceIn;
+    const hs = this.#hs;
+    const dhs = this.#dhs;
+    const yOut = this.#yOut;
     // Δ for output gates and cells first, with the weights that produced this step's output
     const gradOut = G.weight_out_gate;
     const gradCell = G.weight_cell!;
     const gradIn = G.weight_in_gate!;
-    const eIn = new Float64Array(C * M);
+    const gBiasCell = G.bias_cell;
+    const eIn = this.#eIn;
+    eIn.fill(0);
     for (let j = 0, v0 = 0; j < C; j++, v0 += S) {
       let back = 0;
+      const eRow = j * M;
       for (let q = 0; q < S; q++) {
         const v = v0 + q;
         let dc = 0;
         for (let k = 0; k < K; k++) dc += wk[k * CS + v]! * ek[k]!;
-        const s = this.#s[v]!;
-        back += this.#h.f(s) * dc;
-        const es = this.#yOut[j]! * this.#h.df(s) * dc;
-        for (let m = 0; m < Mw; m++) gradCell[v * Mw + m]! += es * this.#traceCell[v * M + m]!;
-        if (G.bias_cell) G.bias_cell[v]! += es * this.#traceCell[v * M + Mw]!;
-        for (let m = 0; m < M; m++) eIn[j * M + m]! += es * this.#traceIn[v * M + m]!;
+        back += hs[v]! * dc;
+        const es = yOut[j]! * dhs[v]! * dc;
+        const gRow = v * Mw;
+        const tRow = v * M;
+        for (let m = 0; m < Mw; m++) gradCell[gRow + m]! += es * traceCell[tRow + m]!;
+        if (gBiasCell) gBiasCell[v]! += es * traceCell[tRow + Mw]!;
+        for (let m = 0; m < M; m++) eIn[eRow + m]! += es * traceIn[tRow + m]!;
       }
       if (gradOut) {
-        const yo = this.#yOut[j]!;
+        const yo = yOut[j]!;
         const eOut = yo * (1 - yo) * back;
-        for (let m = 0; m < Mw; m++) gradOut[j * Mw + m]! += eOut * u[m]!;
+        const row = j * Mw;
+        if (nnz < 0) for (let m = 0; m < Mw; m++) gradOut[row + m]! += eOut * u[m]!;
+        else
+          for (let p = 0; p < nnz; p++) {
+            const m = nz[p]!;
+            gradOut[row + m]! += eOut * u[m]!;
+          }
         if (G.bias_out_gate) G.bias_out_gate[j]! += eOut;
       }
-      for (let m = 0; m < Mw; m++) gradIn[j * Mw + m]! += eIn[j * M + m]!;
-      if (G.bias_in_gate) G.bias_in_gate[j]! += eIn[j * M + Mw]!;
+      for (let m = 0; m < Mw; m++) gradIn[j * Mw + m]! += eIn[eRow + m]!;
+      if (G.bias_in_gate) G.bias_in_gate[j]! += eIn[eRow + Mw]!;
     }
     const gk = G.weight_output!;
+    const yc = this.#yc;
     for (let k = 0; k < K; k++) {
-      for (let v = 0; v < CS; v++) gk[k * CS + v]! += ek[k]! * this.#yc[v]!;
+      for (let v = 0; v < CS; v++) gk[k * CS + v]! += ek[k]! * yc[v]!;
       if (G.bias_output) G.bias_output[k]! += ek[k]!;
     }
     const gio = G.weight_input_output;

@@ -1,4 +1,15 @@
-import { bernoulli, concat, formatShape as fmt, noGrad, ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
+import {
+  bernoulli,
+  concat,
+  formatShape as fmt,
+  type InputProjection,
+  noGrad,
+  ShapeError,
+  stack,
+  type Tensor,
+  ValueError,
+  zeros,
+} from '@carousel/autograd';
 import { Module } from '../module.js';
 import { checkPositiveInt, checkProbability } from '../validate.js';
 
@@ -115,7 +126,7 @@ export abstract class SequenceLayer<S extends RecurrentState> extends Module {
       for (let d = 0; d < D; d++) {
         const k = layer * D + d;
         const input = d === 1 ? seq.flip(0) : seq;
-        const r = this.runner(layer, d)(input, h0.slice([k]), c0?.slice([k]));
+        const r = this.runner(layer, d)(input, h0(k), c0?.(k));
         outs.push(d === 1 ? r.output.flip(0) : r.output);
         hs.push(r.h);
         if (r.c) cs.push(r.c);
@@ -124,8 +135,8 @@ export abstract class SequenceLayer<S extends RecurrentState> extends Module {
       if (layer < L - 1 && this.dropout > 0 && this.training) seq = dropoutMask(seq, this.dropout);
     }
     let output = this.batchFirst && !unbatched ? seq.transpose(0, 1) : seq;
-    let h = stack(hs);
-    let c = this.hasCell ? stack(cs) : undefined;
+    let h = stackStates(hs);
+    let c = this.hasCell ? stackStates(cs) : undefined;
     if (unbatched) {
       output = output.squeeze(1);
       h = h.squeeze(1);
@@ -145,11 +156,19 @@ export abstract class SequenceLayer<S extends RecurrentState> extends Module {
     return t;
   }
 
-  private initialState(given: Tensor | undefined, shape: number[], name: string, unbatched: boolean, op: string): Tensor {
-    if (!given) return zeros(shape, { dtype: this.dtype });
-    if (unbatched) return this.#checkState(given, [shape[0]!, shape[2]!], name, op).unsqueeze(1);
-    return this.#checkState(given, shape, name, op);
+  /** The initial state of layer·direction k, `[B, size]`: zeros, or a view/slice of the given state. */
+  private initialState(given: Tensor | undefined, shape: number[], name: string, unbatched: boolean, op: string): (k: number) => Tensor {
+    const [LD, B, size] = shape as [number, number, number];
+    if (!given) return () => zeros([B, size], { dtype: this.dtype });
+    const state = unbatched ? this.#checkState(given, [LD, size], name, op).unsqueeze(1) : this.#checkState(given, shape, name, op);
+    // one layer and direction: the whole state, as a view instead of a copy
+    return LD === 1 ? () => state.reshape([B, size]) : (k) => state.slice([k]);
   }
+}
+
+/** The final states of every layer·direction, `[L·D, B, size]` (a view for a single one). */
+function stackStates(states: Tensor[]): Tensor {
+  return states.length === 1 ? states[0]!.unsqueeze(0) : stack(states);
 }
 
 /**
@@ -163,6 +182,19 @@ export function projectSteps(x: Tensor, wih: Tensor, post: (xw: Tensor) => Tenso
     .reshape([T, B, -1])
     .split(1, 0)
     .map((step) => step.reshape([B, -1]));
+}
+
+/**
+ * The `[T, B, G]` step inputs x·W_ihᵀ (+ b_ih) of an {@link InputProjection}, in differentiable
+ * ops: what the composites behind the fused layer ops start from.
+ *
+ * @example
+ * projectedInputs({ x: randn([5, 2, 3]), wih: randn([8, 3]) }).shape; // [5, 2, 8]
+ */
+export function projectedInputs({ x, wih, bih }: InputProjection): Tensor {
+  const [T, B, I] = x.shape as [number, number, number];
+  const xw = x.reshape([T * B, I]).matmul(wih.transpose());
+  return (bih ? xw.add(bih) : xw).reshape([T, B, -1]);
 }
 
 /**
