@@ -51,6 +51,13 @@ describe('carousel CLI', () => {
     const list = await carousel('list');
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^reber\s+Embedded Reber grammar/m);
+    // the papers' order, each with its section and table; aliases beside their experiment
+    const listed = [...list.stdout.matchAll(/^(\S+)/gm)].map((m) => m[1]);
+    const order = ['reber', '2a', '2b', '2c', '3a', '4', '5', '6a', '6b', 'cerg', 'adding-modern', 'copy'].map((id) => listed.indexOf(id));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(order[0]).toBe(0);
+    expect(list.stdout).toMatch(/^4 = adding\s+Adding problem, T = 100 \(Hochreiter & Schmidhuber 1997, §5\.4, Table 7\)/m);
+    expect(list.stdout).toMatch(/^cerg\s+Continual embedded Reber grammar \(Gers, Schmidhuber & Cummins 2000, §4, Table 2\)/m);
     const out = join(tmp, 'run', 'r.json');
     const run = await carousel('run', 'reber', '--trials', '2', '--max-sequences', '1000', '--workers', '2', '--out', out);
     expect(run.stderr).toBe('');

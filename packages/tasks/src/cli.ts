@@ -7,11 +7,11 @@ import { dirname, extname, join } from 'node:path';
 import { CarouselError } from '@carousel/autograd';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { PaperRow, TrialResult } from './experiment.js';
+import type { Experiment, PaperRow, TrialResult } from './experiment.js';
 import { FLOW_MODELS, type FlowResult, flowChart, gradientFlow } from './flow.js';
 import { learningCurveChart, lineChartSvg } from './plot.js';
 import { BACKENDS, checkBackend, type ParallelRunSummary, runParallel } from './pool.js';
-import { experiments } from './registry.js';
+import { experimentAliases, experimentList } from './registry.js';
 import { planRun, type RunPlan } from './runner.js';
 import { presetToSafetensors, TRAINABLE, trainPreset } from './train.js';
 
@@ -74,12 +74,14 @@ const program = new Command('carousel')
 
 program
   .command('list')
-  .description('list the experiments and the models each can train')
+  .description("list the experiments in the papers' order, with where each is in its paper and the models each can train")
   .action(() => {
-    const width = Math.max(...Object.keys(experiments).map((id) => id.length));
-    for (const e of Object.values(experiments)) {
+    const aliases = (id: string) => Object.keys(experimentAliases).filter((a) => experimentAliases[a] === id);
+    const name = (e: Experiment) => [e.id, ...aliases(e.id)].join(' = ');
+    const width = Math.max(...experimentList.map((e) => name(e).length));
+    for (const e of experimentList) {
       const d = e.defaults;
-      console.log(`${e.id.padEnd(width)}  ${e.title} (${e.source})`);
+      console.log(`${name(e).padEnd(width)}  ${e.title} (${e.source})`);
       console.log(
         `${''.padEnd(width)}  models: ${e.models.join(', ')}; default ${d.model}, lr ${d.lr}, ${d.trials} trials of ≤ ${num(d.maxSequences)} sequences`,
       );

@@ -34,6 +34,8 @@ export interface TrialResult {
   curve: [number, number][];
   /** True when the trial was aborted before success or budget. */
   aborted: boolean;
+  /** Measures of the experiment's own table beyond the common ones (e.g. CERG's mean error-free test-stream length). */
+  stats?: Readonly<Record<string, number>>;
 }
 
 /** A reproducible experiment of the 1997 paper (or a later benchmark). */

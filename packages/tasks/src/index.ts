@@ -1,166 +1,21 @@
 /**
  * `@carousel/tasks`: the 1997 LSTM paper's experiments as generators, training protocols and
- * success criteria, a runner, and the `carousel` CLI.
+ * success criteria, a runner, and the `carousel` CLI. In a browser, import `@carousel/tasks/browser`
+ * (bundlers that resolve the `browser` condition do so for `@carousel/tasks` by themselves).
  *
  * @packageDocumentation
  */
-export type { Experiment, PaperRow, TrialOptions, TrialResult } from './experiment.js';
-export { embeddedReber, reberDataset } from './experiments/exp1-embedded-reber.js';
-export {
-  type LagProtocol,
-  type LagSample,
-  type LagTask,
-  type LagTrialResult,
-  lagTest,
-  runLagTrial,
-  SUCCESS_TEST_SIZE,
-  weightMatchedHidden,
-} from './experiments/exp2-protocol.js';
-export {
-  EXP2AB_NET,
-  exp2aExperiment,
-  type GrowthOptions,
-  grownLstm1997,
-  noiseFreeLongLags,
-  noiseFreeSequence,
-  noiseFreeTask,
-} from './experiments/exp2a-long-lags.js';
-export {
-  exp2bExperiment,
-  noLocalRegularities,
-  noLocalRegularitySequence,
-  noLocalRegularityTask,
-} from './experiments/exp2b-no-local-regularities.js';
-export {
-  EXP2C_NET,
-  exp2cExperiment,
-  exp2cSymbols,
-  TABLE3,
-  veryLongLagSequence,
-  veryLongLags,
-  veryLongLagTask,
-} from './experiments/exp2c-very-long-lags.js';
-export {
-  EXP3_NET,
-  exp3Experiment,
-  runTwoSequenceTrial,
-  type TwoSequenceRunOptions,
-  type TwoSequenceSample,
-  type TwoSequenceTrialResult,
-  type TwoSequenceVariant,
-  twoSequence,
-  twoSequenceNoisy,
-  twoSequenceNoisyTargets,
-  twoSequenceSample,
-} from './experiments/exp3-two-sequence.js';
-export {
-  type EndTargetLearner,
-  type EndTargetRunOptions,
-  type EndTargetSample,
-  type EndTargetTask,
-  EVAL_EVERY,
-  endError,
-  endTargetLearner,
-  RECENT,
-  RecentWindow,
-  runEndTargetTrial,
-  type StopCriterion,
-  stopReached,
-  TEST_SIZE,
-  testEndTarget,
-} from './experiments/exp4-6-protocol.js';
-export {
-  addingExperiment,
-  addingNet,
-  addingProblem,
-  addingProblem500,
-  addingProblem1000,
-  addingSequence,
-  addingTask,
-  type MarkedSequence,
-  type MarkedSequenceOptions,
-  markedSequence,
-} from './experiments/exp4-adding.js';
-export {
-  multiplicationExperiment,
-  multiplicationProblem,
-  multiplicationProblem13,
-  multiplicationSequence,
-  multiplicationTask,
-} from './experiments/exp5-multiplication.js';
-export {
-  ORDER_CLASSES,
-  ORDER_SYMBOLS,
-  ORDER_WINDOWS,
-  type OrderSequence,
-  type OrderVariant,
-  temporalOrder2,
-  temporalOrder3,
-  temporalOrderExperiment,
-  temporalOrderNet,
-  temporalOrderSequence,
-  temporalOrderTask,
-} from './experiments/exp6-temporal-order.js';
-export {
-  ADDING_BASELINE_MSE,
-  ADDING_SOLVED_MSE,
-  MODERN_ADDING_TRAINING,
-  type ModernAddingSequence,
-  modernAdding,
-  modernAddingExperiment,
-  modernAddingSequence,
-  modernAddingTask,
-} from './experiments/modern-adding.js';
-export {
-  inputTensor,
-  type ModernBatch,
-  type ModernModel,
-  type ModernTask,
-  type ModernTraining,
-  modernModel,
-  runModernTrial,
-} from './experiments/modern-common.js';
-export {
-  BLANK,
-  COPY_CATEGORIES,
-  COPY_LENGTH,
-  COPY_SOLVED_ACCURACY,
-  COPY_TRAINING,
-  type CopySequence,
-  copyBaseline,
-  copyExperiment,
-  copyMemory,
-  copySequence,
-  copyTask,
-  DELIMITER,
-} from './experiments/modern-copy.js';
-export {
-  embeddedReberString,
-  isEmbeddedReber,
-  isReber,
-  legalSuccessors,
-  oneHotSymbol,
-  type ReberSymbol,
-  reberString,
-  SYMBOLS,
-} from './experiments/reber.js';
-export { FLOW_MODELS, type FlowModel, type FlowOptions, type FlowResult, flowChart, gradientFlow } from './flow.js';
-export {
-  type Architectures,
-  BPTT_MODELS,
-  type BpttModel,
-  bpttLearner,
-  createLearner,
-  type LearnerSpec,
-  lstm1997Learner,
-  MODELS,
-  type SequenceLearner,
-  sequenceLoss,
-} from './learners/index.js';
-export { type LineChart, learningCurveChart, lineChartSvg, type Series } from './plot.js';
+// The browser-safe part (everything but the Node-only modules below) lives in browser.ts.
+export * from './browser.js';
 export { BACKENDS, checkBackend, type ParallelRunOptions, type ParallelRunSummary, runParallel } from './pool.js';
 export {
+  BASELINE_PRESET_IDS,
+  type BaselinePresetId,
+  type BaselinePresetOptions,
+  type BaselinePresets,
+  baselineConfig,
   loadPretrained,
+  type ModernPresetId,
   PRESET_IDS,
   PRETRAINED,
   type Preset,
@@ -169,7 +24,4 @@ export {
   presetConfig,
   presets,
 } from './presets/index.js';
-export { experiments, getExperiment } from './registry.js';
-export { Rng } from './rng.js';
-export { mean, median, planRun, type RunOptions, type RunPlan, type RunSummary, runExperiment, summarize } from './runner.js';
 export { presetToSafetensors, TRAINABLE, type TrainedPreset, type TrainOptions, trainPreset } from './train.js';

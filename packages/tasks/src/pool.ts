@@ -88,7 +88,9 @@ function replyError(reply: Extract<TrialReply, { ok: false }>, seed: number): Er
  * and rejects with its error.
  *
  * @example
+ * ```ts no-run: trains 4 networks on 2 worker threads for several seconds (runExperiment's example runs trials in-process)
  * const summary = await runParallel('reber', { trials: 4, maxSequences: 20_000, workers: 2 });
+ * ```
  */
 export async function runParallel(id: string, opts: ParallelRunOptions = {}): Promise<ParallelRunSummary> {
   const plan = planRun(id, opts);

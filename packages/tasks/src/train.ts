@@ -1,6 +1,7 @@
 import { ValueError } from '@carousel/autograd';
 import { type LSTM1997, type LSTM1997Options, modelToSafetensors, RTRL1997 } from '@carousel/nn';
 import type { TrialResult } from './experiment.js';
+import { REBER_PROTOCOL, reberTrial } from './experiments/exp1-embedded-reber.js';
 import { runTwoSequenceTrial, type TwoSequenceVariant } from './experiments/exp3-two-sequence.js';
 import {
   type EndTargetTask,
@@ -27,6 +28,7 @@ import { Rng } from './rng.js';
 
 /** How each trainable experiment runs its trial with a net we keep. */
 const PROTOCOLS = {
+  reber: { kind: 'reber' },
   '3a': { kind: 'two-sequence', variant: '3a' },
   '3b': { kind: 'two-sequence', variant: '3b' },
   '3c': { kind: 'two-sequence', variant: '3c' },
@@ -35,17 +37,20 @@ const PROTOCOLS = {
   '6a': { kind: 'end-target', task: () => temporalOrderTask('6a') },
   '6b': { kind: 'end-target', task: () => temporalOrderTask('6b') },
 } as const satisfies Partial<
-  Record<PresetId, { kind: 'two-sequence'; variant: TwoSequenceVariant } | { kind: 'end-target'; task: () => EndTargetTask }>
+  Record<
+    PresetId,
+    { kind: 'reber' } | { kind: 'two-sequence'; variant: TwoSequenceVariant } | { kind: 'end-target'; task: () => EndTargetTask }
+  >
 >;
 
 /**
  * The experiments `carousel train` can train (those with a single-trial protocol whose net can
- * be kept: 3a–3c, 4, 5, 6a, 6b).
+ * be kept: reber, 3a–3c, 4, 5, 6a, 6b).
  *
  * @example
  * TRAINABLE.includes('6a'); // true
  */
-export const TRAINABLE: readonly (keyof typeof PROTOCOLS)[] = ['3a', '3b', '3c', '4', '5', '6a', '6b'];
+export const TRAINABLE: readonly (keyof typeof PROTOCOLS)[] = ['reber', '3a', '3b', '3c', '4', '5', '6a', '6b'];
 
 /** Options of {@link trainPreset}. */
 export interface TrainOptions {
@@ -152,7 +157,11 @@ export function trainPreset(id: string, opts: TrainOptions = {}): TrainedPreset 
       train: (xs, targets) => sequenceLoss(steps(xs, targets), targets),
       predict: (xs) => steps(xs),
     };
-    result = runTwoSequenceTrial(protocol.variant, 100, 3, learner, { seed, maxSequences, lr, onProgress: opts.onProgress });
+    const trial = { seed, maxSequences, lr, onProgress: opts.onProgress };
+    result =
+      protocol.kind === 'reber'
+        ? reberTrial('lstm1997', trial, REBER_PROTOCOL, learner)
+        : runTwoSequenceTrial(protocol.variant, 100, 3, learner, trial);
   }
   rtrl.sync();
   return {

@@ -1,10 +1,21 @@
 import { setSeed } from '@carousel/autograd';
 import { LSTM1997, type LSTM1997Options, RTRL1997 } from '@carousel/nn';
-import { type LearnerSpec, type SequenceLearner, sequenceLoss } from './learner.js';
+import type { LearnerSpec, SequenceLearner } from './learner.js';
+
+/** Options of {@link lstm1997Learner}. */
+export interface RTRLLearnerOptions {
+  /**
+   * When weights change: after every step that has a target (`'step'`, default: real-time RTRL)
+   * or once at the end of each sequence with the summed gradient (`'sequence'`). They differ only
+   * on tasks with targets at many steps (Exp. 1, 2a, 2b); the paper does not say which it used.
+   */
+  update?: 'step' | 'sequence';
+}
 
 /**
  * The paper's LSTM trained by the paper's algorithm: truncated RTRL with a weight update after
- * every time step that has a target (on-line learning). Activations reset per sequence.
+ * every time step that has a target (on-line learning), or once per sequence. Activations reset
+ * per sequence.
  *
  * @example
  * const learner = lstm1997Learner({ inputSize: 7, outputSize: 7, lr: 0.5, seed: 1 }, { blocks: 3, cellsPerBlock: 2 });
@@ -12,7 +23,9 @@ import { type LearnerSpec, type SequenceLearner, sequenceLoss } from './learner.
 export function lstm1997Learner(
   spec: LearnerSpec,
   net: Omit<LSTM1997Options, 'inputSize' | 'outputSize' | 'dtype'>,
+  opts: RTRLLearnerOptions = {},
 ): SequenceLearner & { net: LSTM1997 } {
+  const perSequence = opts.update === 'sequence';
   setSeed(spec.seed);
   const lstm = new LSTM1997({
     ...net,
@@ -21,16 +34,26 @@ export function lstm1997Learner(
     outputActivation: spec.outputActivation ?? 'logistic',
     dtype: 'float64',
   });
-  const rtrl = new RTRL1997(lstm, { lr: spec.lr });
-  const predictWith = (xs: readonly Float64Array[], targets?: readonly (Float64Array | null)[]) => {
-    rtrl.reset();
-    return xs.map((x, t) => Float64Array.from(rtrl.step(x, targets?.[t] ?? null)));
-  };
+  const rtrl = new RTRL1997(lstm, { lr: perSequence ? 0 : spec.lr });
   return {
     name: 'lstm1997',
     net: lstm,
     numWeights: lstm.numParameters(),
-    train: (xs, targets) => sequenceLoss(predictWith(xs, targets), targets),
-    predict: (xs) => predictWith(xs),
+    train: (xs, targets) => {
+      // the loss of `sequenceLoss`, read from each step's output view (no copy per step)
+      rtrl.reset();
+      let loss = 0;
+      for (let t = 0; t < xs.length; t++) {
+        const target = targets[t] ?? null;
+        const y = rtrl.step(xs[t]!, target);
+        if (target) for (let k = 0; k < target.length; k++) loss += 0.5 * (target[k]! - y[k]!) ** 2;
+      }
+      if (perSequence) rtrl.applyUpdate(spec.lr);
+      return loss;
+    },
+    predict: (xs) => {
+      rtrl.reset();
+      return xs.map((x) => Float64Array.from(rtrl.step(x, null)));
+    },
   };
 }

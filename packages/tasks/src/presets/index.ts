@@ -2,18 +2,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setSeed, ValueError } from '@carousel/autograd';
 import { LSTM1997, type LSTM1997Options, modelFromSafetensors } from '@carousel/nn';
+import { REBER_BASELINE_HIDDEN, reberNet } from '../experiments/exp1-embedded-reber.js';
+import { weightMatchedHidden } from '../experiments/exp2-protocol.js';
 import { EXP2AB_NET } from '../experiments/exp2a-long-lags.js';
 import { EXP2C_NET } from '../experiments/exp2c-very-long-lags.js';
 import { EXP3_NET } from '../experiments/exp3-two-sequence.js';
 import { addingTask } from '../experiments/exp4-adding.js';
 import { multiplicationTask } from '../experiments/exp5-multiplication.js';
 import { temporalOrderTask } from '../experiments/exp6-temporal-order.js';
-import type { Architectures } from '../learners/index.js';
+import { MODERN_ADDING_TRAINING, modernAddingTask } from '../experiments/modern-adding.js';
+import { COPY_TRAINING, copyTask } from '../experiments/modern-copy.js';
+import { type Architectures, BaselineNet, BPTT_MODELS, type BpttModel } from '../learners/index.js';
 
 /**
  * Model-zoo presets: the paper's net for each experiment, built with the configuration that
  * experiment trains (taken from the experiment files, not repeated here), and — for the
- * experiments whose trained weights ship in `weights/` — the trained net.
+ * experiments whose trained weights ship in `weights/` — the trained net; and the experiment's
+ * BPTT baselines (Elman, forget-gate LSTM, peephole, coupled, GRU), as its baseline trials
+ * build them.
  */
 
 /** The net of one experiment: its sizes and the paper's LSTM options (Table 10). */
@@ -23,6 +29,14 @@ interface PresetSpec {
   net: Architectures['lstm1997'];
 }
 
+/** The end-target experiments (4–6), by id. */
+const END_TARGET_TASKS = {
+  '4': () => addingTask(100),
+  '5': () => multiplicationTask(140),
+  '6a': () => temporalOrderTask('6a'),
+  '6b': () => temporalOrderTask('6b'),
+} as const;
+
 const endTarget = (task: { inputSize: number; outputSize: number; arch: Architectures }): PresetSpec => ({
   inputSize: task.inputSize,
   outputSize: task.outputSize,
@@ -31,16 +45,17 @@ const endTarget = (task: { inputSize: number; outputSize: number; arch: Architec
 
 /** The experiments with a preset, and how each builds its net (2a/2b: p = 100; 2c: q = p = 50). */
 const SPECS = {
+  reber: (): PresetSpec => ({ inputSize: 7, outputSize: 7, net: reberNet() }),
   '2a': (): PresetSpec => ({ inputSize: 101, outputSize: 101, net: EXP2AB_NET }),
   '2b': (): PresetSpec => ({ inputSize: 101, outputSize: 101, net: EXP2AB_NET }),
   '2c': (): PresetSpec => ({ inputSize: 54, outputSize: 2, net: EXP2C_NET }),
   '3a': (): PresetSpec => ({ inputSize: 1, outputSize: 1, net: EXP3_NET }),
   '3b': (): PresetSpec => ({ inputSize: 1, outputSize: 1, net: EXP3_NET }),
   '3c': (): PresetSpec => ({ inputSize: 1, outputSize: 1, net: EXP3_NET }),
-  '4': () => endTarget(addingTask(100)),
-  '5': () => endTarget(multiplicationTask(140)),
-  '6a': () => endTarget(temporalOrderTask('6a')),
-  '6b': () => endTarget(temporalOrderTask('6b')),
+  '4': () => endTarget(END_TARGET_TASKS['4']()),
+  '5': () => endTarget(END_TARGET_TASKS['5']()),
+  '6a': () => endTarget(END_TARGET_TASKS['6a']()),
+  '6b': () => endTarget(END_TARGET_TASKS['6b']()),
 } as const;
 
 /**
@@ -57,7 +72,7 @@ export type PresetId = keyof typeof SPECS;
  * @example
  * PRESET_IDS.includes('6a'); // true
  */
-export const PRESET_IDS: readonly PresetId[] = ['2a', '2b', '2c', '3a', '3b', '3c', '4', '5', '6a', '6b'];
+export const PRESET_IDS: readonly PresetId[] = ['reber', '2a', '2b', '2c', '3a', '3b', '3c', '4', '5', '6a', '6b'];
 
 /**
  * Experiments whose trained `lstm1997` weights ship with the package (in
@@ -66,7 +81,7 @@ export const PRESET_IDS: readonly PresetId[] = ['2a', '2b', '2c', '3a', '3b', '3
  * @example
  * for (const id of PRETRAINED) presets[id].lstm1997({ pretrained: true });
  */
-export const PRETRAINED = ['3a', '6a'] as const satisfies readonly PresetId[];
+export const PRETRAINED = ['reber', '3a', '6a'] as const satisfies readonly PresetId[];
 
 /**
  * The full constructor options of experiment `id`'s `LSTM1997` (float64, logistic outputs —
@@ -82,6 +97,83 @@ export function presetConfig(id: PresetId): LSTM1997Options {
   return { ...net, inputSize, outputSize, outputActivation: 'logistic', dtype: 'float64' };
 }
 
+/**
+ * The modern benchmarks, which have baseline presets only (they have no paper net).
+ *
+ * @example
+ * const id: ModernPresetId = 'copy';
+ */
+export type ModernPresetId = 'adding-modern' | 'copy';
+/**
+ * Every experiment id with baseline presets.
+ *
+ * @example
+ * const id: BaselinePresetId = '6a';
+ */
+export type BaselinePresetId = PresetId | ModernPresetId;
+
+/**
+ * Every experiment id with baseline presets, in the papers' order.
+ *
+ * @example
+ * BASELINE_PRESET_IDS.includes('copy'); // true
+ */
+export const BASELINE_PRESET_IDS: readonly BaselinePresetId[] = [...PRESET_IDS, 'adding-modern', 'copy'];
+
+/** Table 10's weight counts of the paper's nets, which the baselines of 2a–3c match in size (see `weightMatchedHidden`). */
+const PAPER_WEIGHTS = { '2a': 10_504, '2b': 10_504, '2c': 364, '3a': 102, '3b': 102, '3c': 102 } as const;
+
+/**
+ * How experiment `id`'s baseline trials build their nets: sizes, hidden units (reber: 12, the
+ * paper net's cells and gates; 2a–3c: the Elman
+ * size nearest the paper net's weight count; 4–6: the paper net's hidden units; the modern tasks:
+ * their training configuration) and output squash (the paper's logistic units; linear for the
+ * modern tasks, whose losses read raw outputs).
+ *
+ * @throws ValueError for an id without baseline presets.
+ * @example
+ * baselineConfig('3a').hidden; // 8
+ */
+export function baselineConfig(id: BaselinePresetId): Required<Omit<ConstructorParameters<typeof BaselineNet>[1], 'dtype'>> {
+  if (id === 'adding-modern' || id === 'copy') {
+    const [task, training] = id === 'copy' ? [copyTask(100), COPY_TRAINING] : [modernAddingTask(100), MODERN_ADDING_TRAINING];
+    return { inputSize: task.inputSize, outputSize: task.outputSize, hidden: training.hidden, outputActivation: 'identity' };
+  }
+  const spec = SPECS[id as PresetId];
+  if (!spec) throw new ValueError(`no baseline presets for experiment '${id}'; presets: ${BASELINE_PRESET_IDS.join(', ')}`, 'presets');
+  const { inputSize, outputSize } = spec();
+  const weights = PAPER_WEIGHTS[id as keyof typeof PAPER_WEIGHTS];
+  const hidden =
+    id === 'reber'
+      ? REBER_BASELINE_HIDDEN
+      : weights
+        ? weightMatchedHidden(weights, inputSize, outputSize)
+        : END_TARGET_TASKS[id as keyof typeof END_TARGET_TASKS]().arch.hidden;
+  return { inputSize, outputSize, hidden, outputActivation: 'logistic' };
+}
+
+/** Options of a baseline preset (`presets.<id>.gru()`, …). */
+export interface BaselinePresetOptions {
+  /** Seeds the random initial weights; default: the global stream as it is. */
+  seed?: number;
+  /** float64 (default, as the experiments train on the CPU) or float32 (e.g. for WebGPU). */
+  dtype?: 'float32' | 'float64';
+}
+
+/** The BPTT baselines of one experiment: each builds a fresh, randomly initialised {@link BaselineNet}. */
+export interface BaselinePresets {
+  /** Elman RNN (`nn.RNN`, tanh) with a linear head and the experiment's output squash. */
+  readonly elman: (opts?: BaselinePresetOptions) => BaselineNet;
+  /** Forget-gate LSTM (`nn.LSTM`, PyTorch's cell). */
+  readonly lstm: (opts?: BaselinePresetOptions) => BaselineNet;
+  /** Peephole LSTM (Gers et al. 2002). */
+  readonly peephole: (opts?: BaselinePresetOptions) => BaselineNet;
+  /** LSTM with coupled input and forget gates. */
+  readonly coupled: (opts?: BaselinePresetOptions) => BaselineNet;
+  /** GRU (`nn.GRU`, PyTorch's reset placement). */
+  readonly gru: (opts?: BaselinePresetOptions) => BaselineNet;
+}
+
 /** Options of {@link Preset.lstm1997}. */
 export interface PresetOptions {
   /** Load the shipped trained weights (only for the ids in {@link PRETRAINED}). */
@@ -90,8 +182,8 @@ export interface PresetOptions {
   seed?: number;
 }
 
-/** One experiment's presets. */
-export interface Preset {
+/** One experiment's presets: the paper's net and the baselines. */
+export interface Preset extends BaselinePresets {
   readonly id: PresetId;
   /** Whether trained weights ship for this experiment. */
   readonly hasPretrained: boolean;
@@ -132,30 +224,50 @@ export function loadPretrained(id: PresetId): { net: LSTM1997; metadata: Record<
   return { net, metadata };
 }
 
+/** The baseline builders of experiment `id`. */
+function baselinePresets(id: BaselinePresetId): BaselinePresets {
+  const build =
+    (model: BpttModel) =>
+    (opts: BaselinePresetOptions = {}) => {
+      const config = baselineConfig(id);
+      if (opts.seed !== undefined) setSeed(opts.seed);
+      return new BaselineNet(model, { ...config, dtype: opts.dtype ?? 'float64' });
+    };
+  return Object.fromEntries(BPTT_MODELS.map((m) => [m, build(m)])) as unknown as BaselinePresets;
+}
+
 /**
- * `presets.<id>.lstm1997()`: for every experiment with a paper net, a fresh `LSTM1997` with the
- * paper's configuration (Table 10); `{ pretrained: true }` loads the shipped trained weights
- * (experiments in {@link PRETRAINED}). Ids that are not identifiers take brackets.
+ * `presets.<id>.<model>()`. For every experiment with a paper net, `lstm1997()` builds a fresh
+ * `LSTM1997` with the paper's configuration (Table 10); `{ pretrained: true }` loads the shipped
+ * trained weights (experiments in {@link PRETRAINED}). For those and the modern benchmarks,
+ * `elman()`, `lstm()`, `peephole()`, `coupled()` and `gru()` build the experiment's BPTT
+ * baseline as its trials do (see {@link baselineConfig}; randomly initialised, no shipped
+ * weights). Ids that are not identifiers take brackets.
  *
  * @example
  * const net = presets['6a'].lstm1997({ seed: 1 });
  * net.numParameters(); // 156
  * const trained = presets['6a'].lstm1997({ pretrained: true });
+ * const gru = presets['3a'].gru({ seed: 1 }); // 8 hidden units, like 3a's GRU trials
+ * const copy = presets.copy.lstm(); // 64 hidden units, linear outputs
  */
-export const presets: Readonly<Record<PresetId, Preset>> = Object.fromEntries(
-  PRESET_IDS.map((id): [PresetId, Preset] => {
-    const hasPretrained = (PRETRAINED as readonly string[]).includes(id);
-    return [
-      id,
-      {
+export const presets: { readonly [K in BaselinePresetId]: K extends PresetId ? Preset : BaselinePresets & { readonly id: K } } =
+  Object.fromEntries([
+    ...PRESET_IDS.map((id): [PresetId, Preset] => {
+      const hasPretrained = (PRETRAINED as readonly string[]).includes(id);
+      return [
         id,
-        hasPretrained,
-        lstm1997(opts: PresetOptions = {}) {
-          if (opts.pretrained) return loadPretrained(id).net;
-          if (opts.seed !== undefined) setSeed(opts.seed);
-          return new LSTM1997(presetConfig(id));
+        {
+          id,
+          hasPretrained,
+          lstm1997(opts: PresetOptions = {}) {
+            if (opts.pretrained) return loadPretrained(id).net;
+            if (opts.seed !== undefined) setSeed(opts.seed);
+            return new LSTM1997(presetConfig(id));
+          },
+          ...baselinePresets(id),
         },
-      },
-    ];
-  }),
-) as Record<PresetId, Preset>;
+      ];
+    }),
+    ...(['adding-modern', 'copy'] as const).map((id) => [id, { id, ...baselinePresets(id) }]),
+  ]) as never;

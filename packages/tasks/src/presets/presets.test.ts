@@ -1,13 +1,15 @@
 import { type LSTM1997, RTRL1997 } from '@carousel/nn';
 import { describe, expect, it } from 'vitest';
+import { reberStringError } from '../experiments/exp1-embedded-reber.js';
 import { RULES, twoSequenceSample } from '../experiments/exp3-two-sequence.js';
 import { testEndTarget } from '../experiments/exp4-6-protocol.js';
 import { temporalOrderTask } from '../experiments/exp6-temporal-order.js';
+import { embeddedReberString } from '../experiments/reber.js';
 import { Rng } from '../rng.js';
 import { loadPretrained, PRESET_IDS, PRETRAINED, presetConfig, presets } from './index.js';
 
 /** Seeds the shipped weights were trained with (their data: Rng(seed).fork(1); their trial's test: fork(2)). */
-const TRAIN_SEEDS = { '3a': 8, '6a': 2 };
+const TRAIN_SEEDS = { reber: 6, '3a': 8, '6a': 2 };
 /** Seed of the fresh test sets, used by no training run. */
 const FRESH_SEED = 20_250_601;
 /** The paper's test-set size (Table 11). */
@@ -26,7 +28,19 @@ function predictEnd(net: LSTM1997) {
 
 describe('presets', () => {
   it("build the paper's nets with the paper's weight counts", () => {
-    const counts = { '2a': 10_504, '2b': 10_504, '2c': 364, '3a': 102, '3b': 102, '3c': 102, '4': 93, '5': 93, '6a': 156, '6b': 308 };
+    const counts = {
+      reber: 276,
+      '2a': 10_504,
+      '2b': 10_504,
+      '2c': 364,
+      '3a': 102,
+      '3b': 102,
+      '3c': 102,
+      '4': 93,
+      '5': 93,
+      '6a': 156,
+      '6b': 308,
+    };
     expect([...PRESET_IDS].sort()).toEqual(Object.keys(counts).sort());
     for (const id of PRESET_IDS) expect(presets[id].lstm1997({ seed: 1 }).numParameters(), id).toBe(counts[id]);
   });
@@ -54,6 +68,25 @@ describe('presets', () => {
       expect(Number.isNaN(Date.parse(metadata.date!))).toBe(false);
       expect(Number(metadata.sequences)).toBeGreaterThan(0);
     }
+  });
+
+  it('reber (pretrained) predicts every symbol of 2560 fresh embedded Reber strings correctly', () => {
+    const net = presets.reber.lstm1997({ pretrained: true });
+    expect(net.numParameters()).toBe(276);
+    const rtrl = new RTRL1997(net, { lr: 0 });
+    const learner = {
+      name: 'lstm1997',
+      numWeights: 276,
+      train: () => 0,
+      predict: (xs: readonly Float64Array[]) => {
+        rtrl.reset();
+        return xs.map((x) => Float64Array.from(rtrl.step(x, null)));
+      },
+    };
+    const rng = new Rng(FRESH_SEED);
+    const fresh = Array.from({ length: FRESH_SIZE }, () => embeddedReberString(rng));
+    // the paper's criterion: at every step every legal successor outranks every illegal symbol
+    expect(reberStringError(learner, fresh)).toBe(0);
   });
 
   it('6a (pretrained) solves temporal order on a fresh test set', () => {
