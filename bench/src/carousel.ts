@@ -1,6 +1,6 @@
 // Carousel: @carousel/nn LSTM/GRU (float32, the fused CPU kernels they use by default) + Linear
 // head on the last step + mseLoss + SGD(lr 0.01), inside tidy; MM through autograd's matmul.
-import { dispose, matmul, noGrad, setSeed, type Tensor, tensor, tidy } from '@carousel/autograd';
+import { dispose, matmul, memory, noGrad, setSeed, type Tensor, tensor, tidy } from '@carousel/autograd';
 import { GRU, Linear, LSTM, mseLoss, SGD } from '@carousel/nn';
 import { type Framework, type Runner, timeSync } from './runner.js';
 import { isMatmul, randomArray, type Workload } from './workloads.js';
@@ -29,6 +29,12 @@ export const carousel: Framework = {
           step();
           return Number.NaN;
         },
+        tensorBytes: () => {
+          const c = matmul(a, b);
+          const bytes = memory().numBytes;
+          c.dispose();
+          return bytes;
+        },
         dispose: () => dispose([a, b]),
       };
     }
@@ -40,22 +46,42 @@ export const carousel: Framework = {
     const x = f32([T, B, I], 7);
     const target = f32([B, O], 11);
     const forward = () => head.forward(rnn.forward(x).state.h.reshape([B, H]));
-    const train = (): number =>
+    // `probe` reads the framework's live tensor bytes where a step holds the most: after the
+    // backward (graph, activations and gradients alive) or, for inference, after the forward.
+    let peak = 0;
+    const probe = (at: boolean) => {
+      if (at) peak = Math.max(peak, memory().numBytes);
+    };
+    const trainStep = (measure: boolean): number =>
       tidy(() => {
         const loss = mseLoss(forward(), target);
         loss.backward();
+        probe(measure);
         opt.step();
         opt.zeroGrad();
         return loss.item() as number;
       });
-    const infer = (): number => noGrad(() => tidy(() => forward().dataSync()[0] ?? Number.NaN));
-    const step = w.mode === 'train' ? train : infer;
+    const inferStep = (measure: boolean): number =>
+      noGrad(() =>
+        tidy(() => {
+          const y = forward();
+          probe(measure);
+          return y.dataSync()[0] ?? Number.NaN;
+        }),
+      );
+    const step = w.mode === 'train' ? () => trainStep(false) : () => inferStep(false);
     return {
       run: async (iters) => timeSync(step, iters),
       lossStep: async () => {
-        if (w.mode === 'train') return train();
-        infer();
+        if (w.mode === 'train') return trainStep(false);
+        inferStep(false);
         return Number.NaN;
+      },
+      tensorBytes: () => {
+        peak = 0;
+        if (w.mode === 'train') trainStep(true);
+        else inferStep(true);
+        return peak;
       },
       dispose: () => dispose([x, target, ...params]),
     };

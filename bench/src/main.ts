@@ -7,29 +7,46 @@
 //   pnpm bench                 the full run (several minutes: the slow peers take seconds per step)
 //   pnpm bench --quick         smoke run: shrunk shapes, 3 short samples; checks that every
 //                              framework's training loss is finite and falls (exit 1 otherwise)
-//   pnpm bench W1 MM           only these workloads
+//   pnpm bench W1 MM P1        only these workloads (P1, P2c, P4: the paper's experiments, below)
+//   pnpm bench --scaling       also the scaling table: Carousel's LSTM train step as T, H, B vary
+//                              around W2 (--quick runs it on a small grid, to smoke-test it)
+//
+// After W1–W4 and MM comes the paper's own cost (paper.ts): µs per training sequence of the 1997
+// LSTM trained by RTRL on Experiments 1, 2c and 4, Carousel only. Memory: the process's peak RSS
+// and ArrayBuffer bytes per workload (all JS frameworks share the process) and Carousel's own live
+// tensor bytes at a step's peak (`memory().numBytes` after the backward).
 //
 // Times are never asserted anywhere; they depend on the machine and its load.
 import os from 'node:os';
 import { brainjs } from './brainjs.js';
 import { carousel } from './carousel.js';
+import { PAPER_NAMES, type PaperName, paperWorkload } from './paper.js';
 import type { Framework, Runner } from './runner.js';
-import { now } from './runner.js';
+import { median, now, sample, type TimingPolicy } from './runner.js';
+import { exponents, runScaling } from './scaling.js';
 import { tfjs } from './tfjs.js';
 import { torch, torchSkipReason } from './torch.js';
 import { describe, flops, isMatmul, quickWorkload, WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const quick = args.includes('--quick');
-const only = args.filter((a) => !a.startsWith('--')) as WorkloadName[];
-for (const n of only) if (!WORKLOAD_NAMES.includes(n)) throw new Error(`unknown workload ${n}; expected ${WORKLOAD_NAMES.join(', ')}`);
-const names = only.length > 0 ? only : WORKLOAD_NAMES;
+const scalingFlag = args.includes('--scaling');
+for (const a of args) if (a.startsWith('--') && a !== '--quick' && a !== '--scaling') throw new Error(`unknown option ${a}`);
+const only = args.filter((a) => !a.startsWith('--'));
+const known: string[] = [...WORKLOAD_NAMES, ...PAPER_NAMES];
+for (const n of only) if (!known.includes(n)) throw new Error(`unknown workload ${n}; expected ${known.join(', ')}`);
+const names = only.length > 0 ? WORKLOAD_NAMES.filter((n) => only.includes(n)) : WORKLOAD_NAMES;
+const paperNames = only.length > 0 ? PAPER_NAMES.filter((n) => only.includes(n)) : PAPER_NAMES;
+// the smoke run covers the scaling code too (on its small grid), unless workloads were picked
+const scaling = scalingFlag || (quick && only.length === 0);
 
 /** Timing policy (full run mirrors shared/bench/harness.js: warm-up ≥3 calls and ≥1 s, or one
  * call when a step takes >3 s; samples of ≥300 ms; 3–15 samples within a 20 s budget per workload). */
-const policy = quick
+const policy: TimingPolicy = quick
   ? { warmupCalls: 1, warmupMs: 0, minSampleMs: 5, minReps: 3, maxReps: 3, budgetMs: 0 }
   : { warmupCalls: 3, warmupMs: 1000, minSampleMs: 300, minReps: 3, maxReps: 15, budgetMs: 20000 };
+/** The scaling table's points take up to seconds each: fewer samples (3–5 within 10 s). */
+const scalingPolicy: TimingPolicy = quick ? policy : { ...policy, maxReps: 5, budgetMs: 10000 };
 
 interface Result {
   fw: string;
@@ -44,11 +61,7 @@ interface Result {
 }
 
 const MiB = 1024 * 1024;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+const mib = (bytes: number) => (bytes >= 100 * MiB ? (bytes / MiB).toFixed(0) : (bytes / MiB).toPrecision(3));
 const fmt = (x: number | undefined, d = 2) =>
   x === undefined || !Number.isFinite(x) ? '-' : x >= 1000 ? x.toFixed(0) : x.toPrecision(Math.max(d, 3));
 
@@ -75,7 +88,15 @@ async function main(): Promise<void> {
   for (const f of frameworks) console.log(`  ${f.name}: ${f.detail}`);
   if (torchSkip !== undefined) console.log(`  PyTorch: skipped (${torchSkip})`);
 
-  const summary: { name: WorkloadName; results: Result[]; rss: number; gflop: number; train: boolean }[] = [];
+  const summary: {
+    name: WorkloadName;
+    results: Result[];
+    rss: number;
+    arrayBuffers: number;
+    tensorBytes: number | undefined;
+    gflop: number;
+    train: boolean;
+  }[] = [];
   let failures = 0;
   for (const name of names) {
     const w = quick ? quickWorkload(WORKLOADS[name]) : WORKLOADS[name];
@@ -84,6 +105,8 @@ async function main(): Promise<void> {
     const runners: { fw: Framework; r: Runner; res: Result; iters: number; samples: number[] }[] = [];
     const results: Result[] = [];
     let rss = process.memoryUsage.rss();
+    let arrayBuffers = process.memoryUsage().arrayBuffers;
+    let tensorBytes: number | undefined;
     for (const fw of frameworks) {
       const res: Result = { fw: fw.name };
       results.push(res);
@@ -107,6 +130,7 @@ async function main(): Promise<void> {
           if (i + 1 >= policy.warmupCalls && now() - tw >= policy.warmupMs) break;
         }
         const iters = Math.max(1, Math.ceil(policy.minSampleMs / Math.max(last, 1e-3)));
+        if (r.tensorBytes) tensorBytes = r.tensorBytes();
         runners.push({ fw, r, res, iters, samples: [] });
       } catch (e) {
         res.skipped = String((e as Error)?.message ?? e).split('\n')[0];
@@ -119,7 +143,9 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < policy.maxReps; rep++) {
       for (const x of runners) {
         x.samples.push(await x.r.run(x.iters));
-        rss = Math.max(rss, process.memoryUsage.rss());
+        const m = process.memoryUsage();
+        rss = Math.max(rss, m.rss);
+        arrayBuffers = Math.max(arrayBuffers, m.arrayBuffers);
       }
       if (rep + 1 >= policy.minReps && now() - t0 > policy.budgetMs) break;
     }
@@ -154,14 +180,37 @@ async function main(): Promise<void> {
           : '-',
       ]),
     );
-    console.log(`peak RSS of the bench process during ${name} (all JS frameworks share it): ${(rss / MiB).toFixed(0)} MiB`);
-    summary.push({ name, results, rss, gflop, train });
+    console.log(
+      `memory during ${name}: peak RSS ${mib(rss)} MiB, peak ArrayBuffers ${mib(arrayBuffers)} MiB (the bench process: all JS frameworks share it)` +
+        `${tensorBytes === undefined ? '' : `; Carousel's live tensors at a step's peak ${mib(tensorBytes)} MiB`}`,
+    );
+    summary.push({ name, results, rss, arrayBuffers, tensorBytes, gflop, train });
   }
+  if (summary.length > 0) printSummary(summary, frameworks, torchSkip);
+  if (paperNames.length > 0) failures += await paperSection(paperNames);
+  if (scaling) await scalingSection();
+  if (failures > 0) {
+    console.log(`\n${failures} harness check(s) failed (non-finite or non-decreasing loss, or a framework that failed to run)`);
+    process.exitCode = 1;
+  }
+}
 
+function printSummary(
+  summary: { name: WorkloadName; results: Result[]; rss: number; arrayBuffers: number; tensorBytes: number | undefined; gflop: number }[],
+  frameworks: Framework[],
+  torchSkip: string | undefined,
+): void {
   const peers = frameworks.slice(1).map((f) => f.name);
   console.log('\nSummary: median ms per step (GFLOP/s); Carousel speed-up = peer median / Carousel median');
   table(
-    ['workload', ...frameworks.map((f) => f.name), ...peers.map((p) => `vs ${p}`), 'peak RSS MiB'],
+    [
+      'workload',
+      ...frameworks.map((f) => f.name),
+      ...peers.map((p) => `vs ${p}`),
+      'peak RSS MiB',
+      'peak ArrayBuffers MiB',
+      'Carousel tensors MiB',
+    ],
     summary.map((s) => {
       const get = (fw: string) => s.results.find((r) => r.fw === fw);
       const c = get('Carousel')?.median;
@@ -175,15 +224,93 @@ async function main(): Promise<void> {
           const m = get(p)?.median;
           return m === undefined || c === undefined ? '-' : `${fmt(m / c)}×`;
         }),
-        (s.rss / MiB).toFixed(0),
+        mib(s.rss),
+        mib(s.arrayBuffers),
+        s.tensorBytes === undefined ? '-' : mib(s.tensorBytes),
       ];
     }),
   );
   if (torchSkip !== undefined) console.log(`PyTorch: skipped (${torchSkip})`);
-  if (failures > 0) {
-    console.log(`\n${failures} harness check(s) failed (non-finite or non-decreasing loss, or a framework that failed to run)`);
-    process.exitCode = 1;
+}
+
+/** The paper's experiments: µs per training sequence (Carousel only). Returns failed harness checks. */
+async function paperSection(which: PaperName[]): Promise<number> {
+  console.log("\nThe paper's experiments: LSTM1997 trained by RTRL (@carousel/nn RTRL1997), µs per training sequence, one core");
+  const rows: string[][] = [];
+  let failures = 0;
+  for (const name of which) {
+    const p = paperWorkload(name);
+    let sum = 0;
+    const { samples, cpu, iters } = await sample(
+      (i) => {
+        sum += p.train(i);
+      },
+      quick ? { ...policy, minSampleMs: 20 } : policy,
+    );
+    const ok = Number.isFinite(sum);
+    if (!ok) failures++;
+    const us = median(samples) * 1000;
+    rows.push([
+      name,
+      p.what,
+      `${p.weights}`,
+      p.meanSteps.toFixed(1),
+      fmt(us),
+      fmt(Math.min(...samples) * 1000),
+      fmt(median(cpu) * 1000),
+      fmt((us * 1000) / p.meanSteps),
+      `${samples.length}×${iters}`,
+      `≤ ${p.targetUs}`,
+      quick ? '(smoke run)' : us <= p.targetUs ? 'met' : 'not met',
+      ok ? 'ok' : 'FAIL (non-finite)',
+    ]);
   }
+  table(
+    [
+      '',
+      'experiment',
+      'weights',
+      'steps/seq',
+      'median µs/seq',
+      'min µs/seq',
+      'CPU µs/seq',
+      'ns/step',
+      'samples×seqs',
+      'target µs',
+      'target',
+      'check',
+    ],
+    rows,
+  );
+  return failures;
+}
+
+/** `--scaling`: Carousel's LSTM train step around W2, one axis at a time, with memory per point. */
+async function scalingSection(): Promise<void> {
+  console.log(
+    `\nScaling: Carousel LSTM train step (as W2: forward + head + MSE + backward + SGD), one axis at a time${quick ? ' (smoke run: cold, not meaningful)' : ''}`,
+  );
+  const points = await runScaling(quick, scalingPolicy, (line) => console.log(line));
+  table(
+    ['axis', 'T', 'H', 'B', 'median ms', 'CPU ms', 'GFLOP/s', 'Carousel tensors MiB', 'peak RSS MiB', 'peak ArrayBuffers MiB'],
+    points.map((p) => [
+      p.axis,
+      `${p.w.T}`,
+      `${p.w.H}`,
+      `${p.w.B}`,
+      fmt(p.ms),
+      fmt(p.cpuMs),
+      fmt(flops(p.w) / 1e9 / (p.ms / 1000), 2),
+      mib(p.tensorBytes),
+      mib(p.rss),
+      mib(p.arrayBuffers),
+    ]),
+  );
+  console.log('Observed exponent (slope of log time on log size) against the FLOP model (T, B: 1; H: that of H·(I + H)):');
+  table(
+    ['axis', 'observed (wall)', 'observed (CPU)', 'FLOP model'],
+    exponents(points).map((e) => [e.axis, e.wall.toFixed(2), e.cpu.toFixed(2), e.model.toFixed(2)]),
+  );
 }
 
 main().then(
