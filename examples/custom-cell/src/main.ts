@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randn, setSeed, type Tensor, tensor, tidy } from '@carousel/autograd';
 import { gradcheck } from '@carousel/autograd/testing';
-import { Adam, bceWithLogits, Linear, loadSafetensors, Module, saveSafetensors } from '@carousel/nn';
-import { MGU, mguStep } from './mgu.js';
+import { Adam, bceWithLogits, Linear, loadSafetensors, Module, Recurrent, saveSafetensors } from '@carousel/nn';
+import { MGUCell, mguStep } from './mgu.js';
 
 const quick = process.argv.includes('--quick') || process.env.QUICK === '1';
 const T = quick ? 10 : 20; // sequence length
@@ -25,7 +25,7 @@ const args = [f64([B, I]), f64([B, H]), f64([2 * H, I]), f64([2 * H, H]), f64([2
 gradcheck(mguStep, args); // ∂/∂x, ∂/∂h, ∂/∂W_ih, ∂/∂W_hh, ∂/∂b
 gradcheck(mguStep, args, { order: 2 }); // and gradients of gradients
 // through the sequence layer, with respect to the whole input sequence
-const layer = new MGU(I, H, { dtype: 'float64' });
+const layer = new Recurrent(I, H, (i, h) => new MGUCell(i, h, { dtype: 'float64' })); // nn's sequence layer
 gradcheck((x) => layer.forward(x).output, [f64([5, B, I])]);
 console.log('gradcheck: the MGU step (orders 1 and 2) and a 5-step sequence agree with finite differences');
 
@@ -56,15 +56,15 @@ function makeBatch(): { x: Tensor<'float32'>; y: Tensor<'float32'> } {
 }
 
 class Recaller extends Module {
-  rnn: MGU;
+  rnn: Recurrent<MGUCell>;
   head: Linear;
   constructor(hiddenSize: number) {
     super();
-    this.rnn = new MGU(2, hiddenSize);
+    this.rnn = new Recurrent(2, hiddenSize, (i, h) => new MGUCell(i, h));
     this.head = new Linear(hiddenSize, 1);
   }
   forward(x: Tensor): Tensor {
-    return this.head.forward(this.rnn.forward(x).h); // one logit per sequence
+    return this.head.forward(this.rnn.forward(x).state.squeeze(0)); // the final h, [1, B, H] → [B, H]: one logit per sequence
   }
 }
 

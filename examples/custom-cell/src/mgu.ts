@@ -3,7 +3,7 @@
 //   f  = σ(W_f x + U_f h + b_f)
 //   h̃  = tanh(W_c x + U_c (f ⊙ h) + b_c)
 //   h' = (1 − f) ⊙ h + f ⊙ h̃
-import { type FloatDType, stack, type Tensor, zeros } from '@carousel/autograd';
+import { type FloatDType, type Tensor, zeros } from '@carousel/autograd';
 import { init, Module, parameter } from '@carousel/nn';
 
 /**
@@ -19,7 +19,7 @@ export function mguStep(x: Tensor, h: Tensor, weightIh: Tensor, weightHh: Tensor
   return h.add(f.mul(candidate.sub(h))); // (1 − f) ⊙ h + f ⊙ h̃
 }
 
-/** Options of {@link MGUCell} and {@link MGU}. */
+/** Options of {@link MGUCell}. */
 export interface MGUOptions {
   /** Parameter dtype (default float32; float64 for gradcheck). */
   dtype?: FloatDType;
@@ -44,29 +44,13 @@ export class MGUCell extends Module {
     this.bias = u(parameter(zeros([2 * hiddenSize], { dtype })));
   }
 
+  /** The state before the first step: zeros `[batch, H]` (what `Recurrent` asks for). */
+  initialState(batch: number): Tensor {
+    return zeros([batch, this.hiddenSize], { dtype: this.weight_ih.dtype as FloatDType });
+  }
+
   /** `x [B, I]`, `h [B, H]` (zeros when omitted) → `h' [B, H]`. */
   forward(x: Tensor, h?: Tensor): Tensor {
-    const h0 = h ?? zeros([x.shape[0]!, this.hiddenSize], { dtype: x.dtype as FloatDType });
-    return mguStep(x, h0, this.weight_ih, this.weight_hh, this.bias);
-  }
-}
-
-/** The cell run over a `[T, B, I]` sequence: `{ output [T, B, H], h [B, H] }`. */
-export class MGU extends Module {
-  cell: MGUCell;
-
-  constructor(inputSize: number, hiddenSize: number, opts: MGUOptions = {}) {
-    super();
-    this.cell = new MGUCell(inputSize, hiddenSize, opts);
-  }
-
-  forward(x: Tensor, h?: Tensor): { output: Tensor; h: Tensor } {
-    let state = h;
-    const outputs: Tensor[] = [];
-    for (const xt of x.split(1, 0)) {
-      state = this.cell.forward(xt.squeeze(0), state);
-      outputs.push(state);
-    }
-    return { output: stack(outputs), h: state! };
+    return mguStep(x, h ?? this.initialState(x.shape[0]!), this.weight_ih, this.weight_hh, this.bias);
   }
 }
