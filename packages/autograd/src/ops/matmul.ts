@@ -1,7 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
 import { DTypeError, fmt, ShapeError } from '../errors.js';
-import { broadcastShapes, broadcastStrides, type Shape, sizeOf } from '../shape.js';
+import { broadcastShapes, broadcastStrides, type Shape, sameShape, sizeOf } from '../shape.js';
 import { record } from '../tape.js';
 import { emptyTensor, type Tensor } from '../tensor.js';
 import { backendOf, checkDType } from './util.js';
@@ -112,11 +112,12 @@ function batchedMatmul<D extends DType>(a: Tensor<D>, b: Tensor<D>, transA: bool
     const form = `a[..., ${transA ? 'k, m' : 'm, k'}]${transA ? 'ᵀ' : ''} @ b[..., ${transB ? 'n, k' : 'k, n'}]${transB ? 'ᵀ' : ''}`;
     throw new ShapeError(`inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)} (${k} vs ${k2}); expected ${form}`, op);
   }
-  const batchShape = broadcastShapes(
-    `${op} (batch axes of ${fmt(a.shape)} and ${fmt(b.shape)})`,
-    a.shape.slice(0, -2),
-    b.shape.slice(0, -2),
-  );
+  // Equal batch axes (plain matrices included) need no broadcasting, nor its error's label.
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batchShape = sameShape(aBatch, bBatch)
+    ? aBatch
+    : broadcastShapes(`${op} (batch axes of ${fmt(a.shape)} and ${fmt(b.shape)})`, aBatch, bBatch);
   const batch = sizeOf(batchShape);
   const out = emptyTensor([...batchShape, m, n], a.dtype, backend);
   const A = operand(op, a, transA, batchShape, backend);

@@ -1,10 +1,24 @@
 import { assertDType, type DType } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
-import { broadcastShapes } from '../shape.js';
+import { broadcastShapes, type Shape, sameShape } from '../shape.js';
 import { record } from '../tape.js';
 import { emptyTensor, isTensor, shareStorage, type Tensor } from '../tensor.js';
 import { type BinaryOp, binaryOps, type UnaryOp, unaryOps } from './elementwise.js';
 import { backendOf, checkDType, toTensor } from './util.js';
+
+/**
+ * The broadcast shape of elementwise operands. Equal shapes and scalars (the common cases) are
+ * answered without building a new shape, which also lets each operand's view reuse its strides.
+ */
+function resultShape(op: string, ...shapes: Shape[]): Shape {
+  let full: Shape = [];
+  for (const s of shapes) {
+    if (s.length === 0) continue;
+    if (full.length === 0) full = s;
+    else if (!sameShape(full, s)) return broadcastShapes(op, ...shapes);
+  }
+  return full;
+}
 
 /** Applies an elementwise unary primitive from the table. */
 export function unary<D extends DType, R extends number>(op: UnaryOp, x: Tensor<D, R>): Tensor<D, R> {
@@ -30,7 +44,7 @@ export function binary<D extends DType>(op: BinaryOp, a: Tensor<D> | number, b: 
     throw new DTypeError(`cannot mix ${ta.dtype} and ${tb.dtype}; cast one operand first (e.g. b.cast('${ta.dtype}'))`, op);
   }
   checkDType(ta.dtype, def.accepts, op);
-  const shape = broadcastShapes(op, ta.shape, tb.shape);
+  const shape = resultShape(op, ta.shape, tb.shape);
   const out = emptyTensor(shape, def.kind === 'arith' ? ta.dtype : 'bool', backend);
   backend.binary(op, ta.view(op, shape), tb.view(op, shape), out.buf(op), ta.dtype, shape);
   const grad = 'grad' in def ? def.grad : undefined;
@@ -56,7 +70,7 @@ export function where<V extends DType>(cond: Tensor<'bool'>, a: Tensor<V> | numb
   const tb = toTensor(b, dtype, op, backend);
   backendOf(op, cond, ta, tb);
   if (ta.dtype !== tb.dtype) throw new DTypeError(`branches must share a dtype, got ${ta.dtype} and ${tb.dtype}`, op);
-  const shape = broadcastShapes(op, cond.shape, ta.shape, tb.shape);
+  const shape = resultShape(op, cond.shape, ta.shape, tb.shape);
   const out = emptyTensor(shape, dtype, backend);
   backend.where(cond.view(op, shape), ta.view(op, shape), tb.view(op, shape), out.buf(op), dtype, shape);
   // d where = (c ? g : 0, c ? 0 : g); written with where so no 0·Inf from the unused branch

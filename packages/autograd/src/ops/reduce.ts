@@ -26,9 +26,10 @@ function reduce<D extends DType>(op: ReduceOp, x: Tensor<D>, axis: AxisArg | und
   }
   const backend = backendOf(op, x);
   const kept = [...x.shape.keys()].filter((i) => !axes.includes(i));
-  // Move the reduced axes last (a copy only when they are not already there), then reduce rows.
-  const trailing = axes.every((a, i) => a === x.rank - axes.length + i);
-  const src = trailing ? x : x.permute([...kept, ...axes]);
+  // Move the reduced axes last, then reduce rows. The move is a copy only when it reorders axes
+  // longer than 1: a sum over the batch axis of [1, H] (a bias gradient at B = 1) reads x as it is.
+  const order = [...kept, ...axes].filter((a) => x.shape[a] !== 1);
+  const src = order.every((a, i) => i === 0 || a > order[i - 1]!) ? x : x.permute([...kept, ...axes]);
   const inner = sizeOf(axes.map((a) => x.shape[a]!));
   const keepShape = reducedShape(x.shape, axes, true);
   const out = emptyTensor(reducedShape(x.shape, axes, opts.keepDims ?? false), x.dtype, backend);

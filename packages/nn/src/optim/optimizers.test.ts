@@ -91,6 +91,24 @@ describe('SGD', () => {
       reference(sgdRef(0.05, 0.8, 0, 0.1, true), 6),
     );
   });
+  it('float32 parameters (the in-place CPU loop) follow the float64 reference to float32 precision', () => {
+    const p = tensor(INIT, { dtype: 'float32', requiresGrad: true });
+    const a = tensor(A, { dtype: 'float32' });
+    const b = tensor(B, { dtype: 'float32' });
+    const opt = new SGD([p], { lr: 0.05, momentum: 0.8, weightDecay: 0.1, nesterov: true });
+    const got: number[][] = [];
+    for (let s = 0; s < 6; s++) {
+      tidy(() => {
+        p.square().mul(a).add(p.mul(b)).sum().backward();
+        opt.step();
+      });
+      opt.zeroGrad();
+      got.push(Array.from(p.dataSync()));
+    }
+    expect(p.dtype).toBe('float32');
+    expectTrajectory(got, reference(sgdRef(0.05, 0.8, 0, 0.1, true), 6), 5);
+    opt.dispose();
+  });
   it('three steps of momentum written out by hand', () => {
     // θ = 1, ∇ = 2·0.5·θ − 1 = θ − 1; lr 0.1, μ 0.5
     // t1: g = 0,       b = 0,                  θ = 1

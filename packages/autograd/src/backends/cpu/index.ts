@@ -1,12 +1,12 @@
 import { allocArray, type DType, type TypedArray } from '../../dtype.js';
 import { binaryOps, unaryOps } from '../../ops/elementwise.js';
 import { uniform24, uniform53 } from '../../random.js';
-import { stridesOf } from '../../shape.js';
+import { sizeOf, stridesOf } from '../../shape.js';
 import type { Backend } from '../backend.js';
 import { cpuFused } from './fused/index.js';
 import { matmul } from './matmul.js';
 import { argReduce, cumsum, reduce } from './reduce.js';
-import { forEachPlane, loopNest } from './strided.js';
+import { flatStride, forEachPlane, loopNest } from './strided.js';
 
 type Arr = Float32Array | Float64Array | Int32Array | Uint8Array;
 const arr = (b: unknown) => b as Arr;
@@ -65,6 +65,12 @@ export const cpuBackend: Backend = {
     const A = arr(a.buf);
     const B = arr(b.buf);
     const O = arr(out);
+    const as = flatStride(shape, a.strides);
+    const bs = flatStride(shape, b.strides);
+    if (as >= 0 && bs >= 0) {
+      loop(A, a.offset, as, B, b.offset, bs, O, 0, sizeOf(shape));
+      return;
+    }
     const nest = loopNest(shape, [a.strides, b.strides, stridesOf(shape)]);
     const { rows, cols } = nest;
     const [ar, br, or] = nest.rowStrides as [number, number, number];
@@ -81,6 +87,14 @@ export const cpuBackend: Backend = {
     const A = arr(a.buf);
     const B = arr(b.buf);
     const O = arr(out);
+    const cs = flatStride(shape, cond.strides);
+    const as = flatStride(shape, a.strides);
+    const bs = flatStride(shape, b.strides);
+    if (cs >= 0 && as >= 0 && bs >= 0) {
+      for (let i = 0, n = sizeOf(shape), ci = cond.offset, ai = a.offset, bi = b.offset; i < n; i++, ci += cs, ai += as, bi += bs)
+        O[i] = C[ci] ? A[ai]! : B[bi]!;
+      return;
+    }
     const nest = loopNest(shape, [cond.strides, a.strides, b.strides, stridesOf(shape)]);
     const { rows, cols } = nest;
     const [cr, ar, br, or] = nest.rowStrides as [number, number, number, number];
@@ -97,6 +111,14 @@ export const cpuBackend: Backend = {
   copy(src, dst) {
     const S = arr(src.buf);
     const D = arr(dst.buf);
+    // Contiguous on both sides, or a scalar filling a contiguous destination: one call.
+    const ss = flatStride(dst.shape, src.strides);
+    if (ss >= 0 && flatStride(dst.shape, dst.strides) === 1) {
+      const n = sizeOf(dst.shape);
+      if (ss === 1) D.set(S.subarray(src.offset, src.offset + n), dst.offset);
+      else if (n > 0) D.fill(S[src.offset]!, dst.offset, dst.offset + n);
+      return;
+    }
     const nest = loopNest(dst.shape, [src.strides, dst.strides]);
     const { rows, cols } = nest;
     const [sr, dr] = nest.rowStrides as [number, number];

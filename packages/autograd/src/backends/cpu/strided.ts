@@ -17,6 +17,24 @@ export interface LoopNest {
   colStrides: number[];
 }
 
+/**
+ * The one stride that walks `strides` over `shape` in row-major order, when there is one: 1 for a
+ * contiguous operand, 0 for a broadcast scalar (every element the same), else -1. Same-shape and
+ * scalar operands, most of a small model's ops, then need one flat loop and no {@link loopNest}.
+ */
+export function flatStride(shape: Shape, strides: readonly number[]): number {
+  let contiguous = true;
+  let broadcast = true;
+  for (let i = shape.length - 1, step = 1; i >= 0; i--) {
+    const d = shape[i]!;
+    if (d === 1) continue;
+    contiguous &&= strides[i] === step;
+    broadcast &&= strides[i] === 0;
+    step *= d;
+  }
+  return contiguous ? 1 : broadcast ? 0 : -1;
+}
+
 /** Coalesces `shape` (see {@link coalesce}) and splits it into outer axes and a 2-D plane. */
 export function loopNest(shape: Shape, strides: readonly (readonly number[])[]): LoopNest {
   // Called once per op, so on tiny tensors it is dispatch overhead: plain loops, no closures.
