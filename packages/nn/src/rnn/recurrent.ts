@@ -14,7 +14,7 @@ import {
 } from '@carousel/autograd';
 import { Module } from '../module.js';
 import { checkPositiveInt, checkProbability } from '../validate.js';
-import { dropoutMask, type SequenceOptions } from './sequence.js';
+import { dropoutMask, type SequenceOptions, timeMajor } from './sequence.js';
 
 /**
  * A cell's state: one tensor, or named tensors (`{ h, c }`), each `[B, …]`.
@@ -284,18 +284,7 @@ export class Recurrent<C extends AnyCell = AnyCell> extends Module {
    */
   forward(x: Tensor, state?: InitialState<StateOf<C>>): RecurrentOutput<StateOf<C>> {
     const op = 'Recurrent.forward';
-    if (x.rank !== 2 && x.rank !== 3)
-      throw new ShapeError(
-        `input must be [T, B, ${this.inputSize}]${this.batchFirst ? ' (batchFirst: [B, T, …])' : ''} or unbatched [T, ${this.inputSize}], got ${fmt(x.shape)}`,
-        op,
-      );
-    if (x.dtype !== this.dtype) throw new ValueError(`input is ${x.dtype}, the layer's parameters are ${this.dtype}; cast the input`, op);
-    const unbatched = x.rank === 2;
-    let seq = unbatched ? x.unsqueeze(1) : this.batchFirst ? x.transpose(0, 1) : x;
-    const [T, B, I] = seq.shape as [number, number, number];
-    if (I !== this.inputSize)
-      throw new ShapeError(`input feature size is ${I}, expected inputSize ${this.inputSize} (input shape ${fmt(x.shape)})`, op);
-    if (T === 0) throw new ShapeError(`input has no time steps (shape ${fmt(x.shape)})`, op);
+    let { seq, unbatched, T, B } = timeMajor(x, this, op);
     const D = this.numDirections;
     const finals: CellState[] = [];
     for (let layer = 0; layer < this.numLayers; layer++) {

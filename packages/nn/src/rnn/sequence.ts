@@ -46,6 +46,31 @@ export interface SequenceOptions {
 export type DirectionRunner = (x: Tensor, h0: Tensor, c0: Tensor | undefined) => { output: Tensor; h: Tensor; c?: Tensor };
 
 /**
+ * @internal Checks a recurrent layer's input and returns it time-major `[T, B, I]`: `[T, B, I]`,
+ * `[B, T, I]` with batchFirst, or unbatched `[T, I]` (then B = 1 and `unbatched`). The errors of
+ * every sequence layer, so they read the same everywhere.
+ */
+export function timeMajor(
+  x: Tensor,
+  layer: { readonly inputSize: number; readonly batchFirst: boolean; readonly dtype: string },
+  op: string,
+): { seq: Tensor; unbatched: boolean; T: number; B: number } {
+  if (x.rank !== 2 && x.rank !== 3)
+    throw new ShapeError(
+      `input must be [T, B, ${layer.inputSize}]${layer.batchFirst ? ' (batchFirst: [B, T, …])' : ''} or unbatched [T, ${layer.inputSize}], got ${fmt(x.shape)}`,
+      op,
+    );
+  if (x.dtype !== layer.dtype) throw new ValueError(`input is ${x.dtype}, the layer's parameters are ${layer.dtype}; cast the input`, op);
+  const unbatched = x.rank === 2;
+  const seq = unbatched ? x.unsqueeze(1) : layer.batchFirst ? x.transpose(0, 1) : x;
+  const [T, B, I] = seq.shape as [number, number, number];
+  if (I !== layer.inputSize)
+    throw new ShapeError(`input feature size is ${I}, expected inputSize ${layer.inputSize} (input shape ${fmt(x.shape)})`, op);
+  if (T === 0) throw new ShapeError(`input has no time steps (shape ${fmt(x.shape)})`, op);
+  return { seq, unbatched, T, B };
+}
+
+/**
  * The machinery every stacked recurrent layer shares: input validation, batchFirst, unbatched
  * input, stacking, bidirectional passes, inter-layer dropout and the state layout. Subclasses
  * provide one {@link DirectionRunner} per layer and direction.
@@ -103,18 +128,7 @@ export abstract class SequenceLayer<S extends RecurrentState> extends Module {
    */
   forward(x: Tensor, state?: Partial<S>): SequenceOutput<S> {
     const op = `${this.layerName}.forward`;
-    if (x.rank !== 2 && x.rank !== 3)
-      throw new ShapeError(
-        `input must be [T, B, ${this.inputSize}]${this.batchFirst ? ' (batchFirst: [B, T, …])' : ''} or unbatched [T, ${this.inputSize}], got ${fmt(x.shape)}`,
-        op,
-      );
-    if (x.dtype !== this.dtype) throw new ValueError(`input is ${x.dtype}, the layer's parameters are ${this.dtype}; cast the input`, op);
-    const unbatched = x.rank === 2;
-    let seq = unbatched ? x.unsqueeze(1) : this.batchFirst ? x.transpose(0, 1) : x;
-    const [T, B, I] = seq.shape as [number, number, number];
-    if (I !== this.inputSize)
-      throw new ShapeError(`input feature size is ${I}, expected inputSize ${this.inputSize} (input shape ${fmt(x.shape)})`, op);
-    if (T === 0) throw new ShapeError(`input has no time steps (shape ${fmt(x.shape)})`, op);
+    let { seq, unbatched, B } = timeMajor(x, this, op);
     const L = this.numLayers;
     const D = this.numDirections;
     const h0 = this.initialState(state?.h, [L * D, B, this.outputSize], 'h', unbatched, op);
