@@ -266,8 +266,8 @@ const paperRows: PaperRow[] = (Object.keys(CERG_MODELS) as CergModel[]).map((id)
  * The continual embedded Reber grammar (G00 §4, Table 2): G00's 424-weight net with forget
  * gates (and the table's other rows as models), lr 0.5, on-line truncated RTRL at every symbol,
  * a training stream per "sequence", tested on 10 streams after each. The paper allows 30,000
- * training streams and reports 100 nets per row; the default here is a short run (see
- * `docs/reproduction.md` for longer ones).
+ * training streams and reports 100 nets per row; the default here is a short run, 4 trials of
+ * ≤ 10,000 streams, about half a minute on 2 cores (see `docs/reproduction.md` for full ones).
  *
  * @example
  * const trial = continualReber.runTrial('standard', { seed: 1, maxSequences: 100 });
@@ -278,7 +278,7 @@ export const continualReber: Experiment = {
   title: 'Continual embedded Reber grammar',
   source: 'Gers, Schmidhuber & Cummins 2000, §4, Table 2',
   models: Object.keys(CERG_MODELS),
-  defaults: { model: 'forget-gates', lr: 0.5, maxSequences: 2_000, trials: 4 },
+  defaults: { model: 'forget-gates', lr: 0.5, maxSequences: 10_000, trials: 4 },
   paper: paperRows,
   runTrial,
 };
