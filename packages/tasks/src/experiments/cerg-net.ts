@@ -1,13 +1,11 @@
 import { concat, formatShape as fmt, noGrad, ShapeError, type Tensor, tensor, ValueError, zeros } from '@carousel/autograd';
 import { init, Module, parameter } from '@carousel/nn';
 
-/**
- * The network of Gers, Schmidhuber & Cummins (2000) for the continual embedded Reber grammar,
- * and its learning algorithm. It is not the 1997 `LSTM1997`: the cells and gates see the inputs
- * and the cell outputs of t−1 but not the gate activations, the output units also see the
- * inputs (shortcuts), and the outputs are biased. 4 blocks × 2 cells, 7 inputs and 7 outputs:
- * 8·(7+8) + 12·(7+8+1) + 7·(7+8+1) = 424 weights with forget gates, 360 without.
- */
+// The network of Gers, Schmidhuber & Cummins (2000) for the continual embedded Reber grammar,
+// and its learning algorithm. It is not the 1997 `LSTM1997`: the cells and gates see the inputs
+// and the cell outputs of t−1 but not the gate activations, the output units also see the
+// inputs (shortcuts), and the outputs are biased. 4 blocks × 2 cells, 7 inputs and 7 outputs:
+// 8·(7+8) + 12·(7+8+1) + 7·(7+8+1) = 424 weights with forget gates, 360 without.
 
 /** How the cell state carries over from one step to the next. */
 export type CergForget = 'gate' | number;

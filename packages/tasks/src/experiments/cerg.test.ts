@@ -121,6 +121,7 @@ describe('CERG protocol', () => {
     expect(cergNet('standard').numParameters()).toBe(360);
     expect(cergNet('state-decay').config.forget).toBe(0.9);
     expect(() => cergNet('gru')).toThrow(/unknown CERG model 'gru'/);
+    expect(() => cergNet('toString')).toThrow(/unknown CERG model 'toString'/);
     expect(() => continualReber.runTrial('gru', { seed: 1, maxSequences: 1 })).toThrow(/unknown CERG model/);
     expect(continualReber.paper.map((r) => r.successRate)).toEqual(
       Object.keys(CERG_MODELS).map((m) => CERG_TABLE2[m as CergModel].solutions),

@@ -4,11 +4,9 @@ import { Rng } from '../rng.js';
 import { type CergForget, CergNet, CergRTRL } from './cerg-net.js';
 import { embeddedReberString, legalSuccessors, type ReberSymbol, SYMBOLS } from './reber.js';
 
-/**
- * The continual embedded Reber grammar (CERG) of Gers, Schmidhuber & Cummins (2000), §4:
- * embedded Reber strings follow one another in one stream with no reset and no marked end, the
- * net predicts the legal successors of every symbol, and it learns on-line at every symbol.
- */
+// The continual embedded Reber grammar (CERG) of Gers, Schmidhuber & Cummins (2000), §4:
+// embedded Reber strings follow one another in one stream with no reset and no marked end, the
+// net predicts the legal successors of every symbol, and it learns on-line at every symbol.
 
 /** One symbol of a CERG stream, as the net sees it. */
 export interface CergStep {
@@ -116,15 +114,21 @@ export type CergModel = keyof typeof CERG_MODELS;
  * cergNet('forget-gates').numParameters(); // 424
  */
 export function cergNet(model: string): CergNet {
-  const m = CERG_MODELS[model as CergModel];
-  if (!m) throw new ValueError(`unknown CERG model '${model}'; available: ${Object.keys(CERG_MODELS).join(', ')}`, 'cerg');
-  return new CergNet({ inputSize: SYMBOLS.length, outputSize: SYMBOLS.length, forget: m.forget });
+  return new CergNet({ inputSize: SYMBOLS.length, outputSize: SYMBOLS.length, forget: variant(model).forget });
+}
+
+/** The Table 2 row of `model`, or a ValueError naming the rows. */
+function variant(model: string): (typeof CERG_MODELS)[CergModel] {
+  if (!Object.hasOwn(CERG_MODELS, model))
+    throw new ValueError(`unknown CERG model '${model}'; available: ${Object.keys(CERG_MODELS).join(', ')}`, 'cerg');
+  return CERG_MODELS[model as CergModel];
 }
 
 /**
- * Runs `net` over one stream until its first wrong prediction or {@link STREAM_LENGTH} symbols,
- * learning at every symbol when `alpha` is given (starting at `alpha.lr`, ×0.99 per symbol
- * when `alpha.decay`). Returns the number of symbols predicted correctly.
+ * Runs the net over one fresh stream, from rest, until its first wrong prediction or
+ * {@link STREAM_LENGTH} symbols, learning at every symbol (the wrong one too) when `alpha` is
+ * given (starting at `alpha.lr`, ×0.99 per symbol when `alpha.decay`). Returns the number of
+ * symbols predicted correctly.
  */
 function runStream(rtrl: CergRTRL, rng: Rng, reset: boolean, alpha?: { lr: number; decay: boolean }): number {
   rtrl.reset();
@@ -151,8 +155,7 @@ function runStream(rtrl: CergRTRL, rng: Rng, reset: boolean, alpha?: { lr: numbe
  * `stats.meanTestLength`, their mean error-free length (Table 2's angle brackets).
  */
 function runTrial(model: string, opts: TrialOptions): TrialResult {
-  const m = CERG_MODELS[model as CergModel];
-  if (!m) throw new ValueError(`unknown CERG model '${model}'; available: ${Object.keys(CERG_MODELS).join(', ')}`, 'cerg');
+  const m = variant(model);
   if (getBackend() !== 'cpu')
     throw new BackendError(
       `CERG cannot run on '${getBackend()}': its nets learn by per-symbol truncated RTRL in float64 on Float64Arrays (CPU only)`,
