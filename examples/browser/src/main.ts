@@ -1,10 +1,11 @@
 // The page: picks WebGPU (or falls back to the CPU), trains the Reber LSTM step by step, and shows
 // the loss curve and the network's next-symbol predictions. The end-to-end test reads the
-// `#backend`, `#step` and `#loss` elements and `body[data-state]`.
+// `#backend`, `#step`, `#loss` and `#pretrained` elements and `body[data-state]`.
 import { getBackend, setBackend } from '@carousel/autograd';
-import { embeddedReberString, Rng, SYMBOLS } from '@carousel/tasks';
+import { RTRL1997 } from '@carousel/nn';
+import { embeddedReberString, fetchPretrained, legalSuccessors, oneHotSymbol, Rng, SYMBOLS } from '@carousel/tasks';
 import { drawLoss, runningMean } from './chart.js';
-import { type Prediction, ReberNet } from './train.js';
+import { type Prediction, ReberNet, ranksLegalFirst } from './train.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -62,14 +63,30 @@ function showPredictions(p: Prediction): void {
   $('predictions').replaceChildren(table);
 }
 
+/**
+ * The paper's own net, as it ships with @carousel/tasks: the LSTM1997 trained by the paper's RTRL.
+ * Returns how many of `strings` it predicts right. It runs on Float64Arrays (CPU), so it loads
+ * before the backend switches to WebGPU.
+ */
+async function pretrainedRight(strings: readonly string[]): Promise<number> {
+  const { net, metadata } = await fetchPretrained('reber');
+  $('pretrained-source').textContent = `${metadata.command} (solved after ${metadata.sequences} strings)`;
+  const rtrl = new RTRL1997(net, { lr: 0 });
+  return strings.filter((s) => {
+    rtrl.reset();
+    return legalSuccessors(s).every((legal, t) => ranksLegalFirst(rtrl.step(oneHotSymbol(s[t]!)), legal));
+  }).length;
+}
+
 async function main(): Promise<void> {
+  const sample = embeddedReberString(new Rng(2024));
+  const testSet = Array.from({ length: 20 }, (_, i) => embeddedReberString(new Rng(1000 + i)));
+  $('pretrained').textContent = `${await pretrainedRight(testSet)} / ${testSet.length} test strings`;
   const backend = await chooseBackend();
   $('backend').textContent = backend;
   document.body.dataset.backend = backend;
   const net = new ReberNet();
   const rng = new Rng(1);
-  const sample = embeddedReberString(new Rng(2024));
-  const testSet = Array.from({ length: 20 }, (_, i) => embeddedReberString(new Rng(1000 + i)));
   const losses: number[] = [];
   document.body.dataset.state = 'training';
   $('status').textContent = 'training';

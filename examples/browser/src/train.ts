@@ -42,6 +42,14 @@ export interface Prediction {
 }
 
 /** An LSTM with a linear read-out, trained by Adam on batches of embedded Reber strings. */
+/** Whether every legal successor scores above every illegal symbol (the paper's criterion; scores are ≥ 0). */
+export function ranksLegalFirst(scores: ArrayLike<number>, legal: Set<string>): boolean {
+  const row = Array.from(scores);
+  const worstLegal = Math.min(...row.filter((_, k) => legal.has(SYMBOLS[k]!)));
+  const bestIllegal = Math.max(0, ...row.filter((_, k) => !legal.has(SYMBOLS[k]!)));
+  return worstLegal > bestIllegal;
+}
+
 export class ReberNet {
   readonly lstm: LSTM;
   readonly head: Linear;
@@ -82,12 +90,7 @@ export class ReberNet {
     return strings.map((s, b) => {
       const probs = Array.from({ length: s.length - 1 }, (_, t) => Array.from(flat.subarray((t * B + b) * C, (t * B + b + 1) * C), Number));
       const legal = legalSuccessors(s) as Set<string>[];
-      const right = probs.map((row, t) => {
-        const ok = legal[t]!;
-        const worstLegal = Math.min(...row.filter((_, k) => ok.has(SYMBOLS[k]!)));
-        const bestIllegal = Math.max(0, ...row.filter((_, k) => !ok.has(SYMBOLS[k]!)));
-        return worstLegal > bestIllegal;
-      });
+      const right = probs.map((row, t) => ranksLegalFirst(row, legal[t]!));
       return { string: s, probs, legal, right };
     });
   }

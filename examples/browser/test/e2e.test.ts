@@ -1,6 +1,8 @@
 // End to end: serves the page with Vite on 127.0.0.1, opens it in headless Chromium (Debian's,
 // through playwright-core) with WebGPU enabled, checks the page chose the WebGPU backend, waits
-// (bounded) for the training loss to fall below a threshold, and saves a screenshot.
+// (bounded) for the training loss to fall below a threshold, and saves a screenshot. Before
+// training, the page loads the shipped pretrained LSTM1997 (fetched as an asset), which must get
+// all 20 test strings right.
 //
 // Needs /usr/bin/chromium (Debian's `chromium` package) or CHROMIUM_PATH. With `CI` set a missing
 // browser fails the test; locally it is skipped with a message.
@@ -104,6 +106,9 @@ describe.skipIf(!haveChromium)('examples/browser in headless Chromium', () => {
         throw new Error(`the page did not start training within ${START_TIMEOUT_MS} ms (${(e as Error).message})${await diagnostics()}`);
       });
     if ((await page.getAttribute('body', 'data-state')) === 'error') throw new Error(`the page failed to start${await diagnostics()}`);
+
+    // the shipped LSTM1997, fetched as an asset through @carousel/tasks's browser entry
+    expect(await text('#pretrained'), `the pretrained net${await diagnostics()}`).toBe('20 / 20 test strings');
 
     const backend = await text('#backend');
     expect(backend, `the page fell back to '${backend}': ${await text('#adapter')}${await diagnostics()}`).toBe('webgpu');

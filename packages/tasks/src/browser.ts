@@ -4,7 +4,8 @@
  * runner, gradient-flow and chart helpers, the registry and the seeded RNG. It loads no Node
  * module; bundlers that resolve the `browser` export condition pick it for `@carousel/tasks`
  * too. What needs Node is only in the main entry: the worker-pool runner (`runParallel`, worker
- * threads), and the presets and preset training (they read and write weight files).
+ * threads) and `loadPretrained` (it reads a weights file synchronously); here the shipped
+ * weights load with `await fetchPretrained(id)`.
  *
  * @packageDocumentation
  */
@@ -194,6 +195,27 @@ export {
   sequenceLoss,
 } from './learners/index.js';
 export { type LineChart, learningCurveChart, lineChartSvg, type Series } from './plot.js';
+export { fetchPretrained, presets } from './presets/browser.js';
+export {
+  BASELINE_PRESET_IDS,
+  type BaselinePresetId,
+  type BaselinePresetOptions,
+  type BaselinePresets,
+  baselineConfig,
+  type ModernPresetId,
+  PRESET_IDS,
+  PRETRAINED,
+  type Preset,
+  type PresetId,
+  type PresetOptions,
+  type Presets,
+  type Pretrained,
+  type PretrainedId,
+  presetConfig,
+  pretrainedFileName,
+  pretrainedFromSafetensors,
+} from './presets/index.js';
 export { experimentAliases, experimentList, experiments, getExperiment } from './registry.js';
 export { Rng } from './rng.js';
 export { mean, median, planRun, type RunOptions, type RunPlan, type RunSummary, runExperiment, summarize } from './runner.js';
+export { presetToSafetensors, TRAINABLE, type TrainedPreset, type TrainOptions, trainPreset } from './train.js';

@@ -8,20 +8,5 @@
 // The browser-safe part (everything but the Node-only modules below) lives in browser.ts.
 export * from './browser.js';
 export { BACKENDS, checkBackend, type ParallelRunOptions, type ParallelRunSummary, runParallel } from './pool.js';
-export {
-  BASELINE_PRESET_IDS,
-  type BaselinePresetId,
-  type BaselinePresetOptions,
-  type BaselinePresets,
-  baselineConfig,
-  loadPretrained,
-  type ModernPresetId,
-  PRESET_IDS,
-  PRETRAINED,
-  type Preset,
-  type PresetId,
-  type PresetOptions,
-  presetConfig,
-  presets,
-} from './presets/index.js';
-export { presetToSafetensors, TRAINABLE, type TrainedPreset, type TrainOptions, trainPreset } from './train.js';
+// Node's presets read the weight files (they replace the browser entry's `presets` and `fetchPretrained`)
+export { fetchPretrained, loadPretrained, presets } from './presets/node.js';

@@ -6,7 +6,8 @@ import { addingTask } from '../experiments/exp4-adding.js';
 import { temporalOrderTask } from '../experiments/exp6-temporal-order.js';
 import { modernModel } from '../experiments/modern-common.js';
 import { BPTT_MODELS, type BpttModel, bpttLearner } from '../learners/index.js';
-import { BASELINE_PRESET_IDS, type BaselinePresetId, baselineConfig, PRESET_IDS, presets } from './index.js';
+import { BASELINE_PRESET_IDS, type BaselinePresetId, baselineConfig, PRESET_IDS } from './index.js';
+import { presets } from './node.js';
 
 /** Weights of a zoo layer (two bias vectors per gate, as PyTorch) and its linear head. */
 function weights(model: BpttModel, I: number, K: number, H: number): number {

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { setSeed, ValueError } from '@carousel/autograd';
 import { LSTM1997, type LSTM1997Options, modelFromSafetensors } from '@carousel/nn';
 import { REBER_BASELINE_HIDDEN, reberNet } from '../experiments/exp1-embedded-reber.js';
@@ -191,37 +189,59 @@ export interface Preset extends BaselinePresets {
   lstm1997(opts?: PresetOptions): LSTM1997;
 }
 
-/** Where the shipped weights of `id` are: beside this module in the sources, `../src/presets/weights` from the bundle in dist. */
-function weightsPath(id: string): string {
-  const name = `${id}-lstm1997.safetensors`;
-  const candidates = [new URL(`./weights/${name}`, import.meta.url), new URL(`../src/presets/weights/${name}`, import.meta.url)];
-  const found = candidates.map((u) => fileURLToPath(u)).find((p) => existsSync(p));
-  if (!found) throw new ValueError(`the weights of preset '${id}' are missing (looked for ${name} beside the module)`, 'presets');
-  return found;
+/**
+ * An experiment whose trained `lstm1997` ships with the package.
+ *
+ * @example
+ * const id: PretrainedId = 'reber';
+ */
+export type PretrainedId = (typeof PRETRAINED)[number];
+
+/** A trained preset read from its weights file: the net and the file's metadata. */
+export interface Pretrained {
+  net: LSTM1997;
+  /** Experiment, model, seed, sequences to success, date, package version, the command that trained it. */
+  metadata: Record<string, string>;
 }
 
 /**
- * The shipped trained `lstm1997` of experiment `id`, with its file's metadata (experiment,
- * model, seed, sequences to success, date, package version, the command that trained it).
- * Throws a ValueError for an id without shipped weights, or if the file's configuration is not
- * the preset's.
+ * Rebuilds experiment `id`'s trained `lstm1997` from the bytes of its weights file — what
+ * {@link loadPretrained} (Node) and {@link fetchPretrained} (anywhere) do once they have read it.
  *
+ * @throws ValueError for an id without shipped weights, or bytes trained for another configuration.
  * @example
- * const { net, metadata } = loadPretrained('6a');
- * metadata.seed; // the training seed, e.g. '1'
+ * const config = presetConfig('6a');
+ * const bytes = modelToSafetensors(new LSTM1997(config), config, { experiment: '6a' });
+ * const { net, metadata } = pretrainedFromSafetensors('6a', bytes);
+ * metadata.experiment; // '6a'
  */
-export function loadPretrained(id: PresetId): { net: LSTM1997; metadata: Record<string, string> } {
-  if (!(PRETRAINED as readonly string[]).includes(id))
-    throw new ValueError(`no trained weights ship for '${id}'; pretrained presets: ${PRETRAINED.join(', ')}`, 'presets');
+export function pretrainedFromSafetensors(id: PresetId, bytes: Uint8Array): Pretrained {
+  assertPretrained(id);
   const expected = presetConfig(id);
   let metadata: Record<string, string> = {};
-  const net = modelFromSafetensors(readFileSync(weightsPath(id)), (config: LSTM1997Options, meta) => {
+  const net = modelFromSafetensors(bytes, (config: LSTM1997Options, meta) => {
     if (JSON.stringify(config) !== JSON.stringify(expected))
       throw new ValueError(`the weights of '${id}' were trained for another configuration: ${JSON.stringify(config)}`, 'presets');
     metadata = meta;
     return new LSTM1997(config);
   });
   return { net, metadata };
+}
+
+/** @internal Throws a ValueError unless trained weights ship for `id`. */
+export function assertPretrained(id: string): asserts id is PretrainedId {
+  if (!(PRETRAINED as readonly string[]).includes(id))
+    throw new ValueError(`no trained weights ship for '${id}'; pretrained presets: ${PRETRAINED.join(', ')}`, 'presets');
+}
+
+/**
+ * The file name of experiment `id`'s shipped weights, in `src/presets/weights/` (and `dist/weights/`).
+ *
+ * @example
+ * pretrainedFileName('reber'); // 'reber-lstm1997.safetensors'
+ */
+export function pretrainedFileName(id: PretrainedId): string {
+  return `${id}-lstm1997.safetensors`;
 }
 
 /** The baseline builders of experiment `id`. */
@@ -236,23 +256,16 @@ function baselinePresets(id: BaselinePresetId): BaselinePresets {
   return Object.fromEntries(BPTT_MODELS.map((m) => [m, build(m)])) as unknown as BaselinePresets;
 }
 
+/** The type of {@link presets}: one entry per experiment id. */
+export type Presets = { readonly [K in BaselinePresetId]: K extends PresetId ? Preset : BaselinePresets & { readonly id: K } };
+
 /**
- * `presets.<id>.<model>()`. For every experiment with a paper net, `lstm1997()` builds a fresh
- * `LSTM1997` with the paper's configuration (Table 10); `{ pretrained: true }` loads the shipped
- * trained weights (experiments in {@link PRETRAINED}). For those and the modern benchmarks,
- * `elman()`, `lstm()`, `peephole()`, `coupled()` and `gru()` build the experiment's BPTT
- * baseline as its trials do (see {@link baselineConfig}; randomly initialised, no shipped
- * weights). Ids that are not identifiers take brackets.
- *
- * @example
- * const net = presets['6a'].lstm1997({ seed: 1 });
- * net.numParameters(); // 156
- * const trained = presets['6a'].lstm1997({ pretrained: true });
- * const gru = presets['3a'].gru({ seed: 1 }); // 8 hidden units, like 3a's GRU trials
- * const copy = presets.copy.lstm(); // 64 hidden units, linear outputs
+ * @internal Builds the `presets` object; `readWeights` returns the bytes of a shipped weights file
+ * (Node reads the file; the browser entry cannot read synchronously and throws, naming
+ * `fetchPretrained`).
  */
-export const presets: { readonly [K in BaselinePresetId]: K extends PresetId ? Preset : BaselinePresets & { readonly id: K } } =
-  Object.fromEntries([
+export function createPresets(readWeights: (id: PretrainedId) => Uint8Array): Presets {
+  return Object.fromEntries([
     ...PRESET_IDS.map((id): [PresetId, Preset] => {
       const hasPretrained = (PRETRAINED as readonly string[]).includes(id);
       return [
@@ -261,7 +274,10 @@ export const presets: { readonly [K in BaselinePresetId]: K extends PresetId ? P
           id,
           hasPretrained,
           lstm1997(opts: PresetOptions = {}) {
-            if (opts.pretrained) return loadPretrained(id).net;
+            if (opts.pretrained) {
+              assertPretrained(id);
+              return pretrainedFromSafetensors(id, readWeights(id)).net;
+            }
             if (opts.seed !== undefined) setSeed(opts.seed);
             return new LSTM1997(presetConfig(id));
           },
@@ -271,3 +287,4 @@ export const presets: { readonly [K in BaselinePresetId]: K extends PresetId ? P
     }),
     ...(['adding-modern', 'copy'] as const).map((id) => [id, { id, ...baselinePresets(id) }]),
   ]) as never;
+}

@@ -6,7 +6,8 @@ import { testEndTarget } from '../experiments/exp4-6-protocol.js';
 import { temporalOrderTask } from '../experiments/exp6-temporal-order.js';
 import { embeddedReberString } from '../experiments/reber.js';
 import { Rng } from '../rng.js';
-import { loadPretrained, PRESET_IDS, PRETRAINED, presetConfig, presets } from './index.js';
+import { PRESET_IDS, PRETRAINED, presetConfig } from './index.js';
+import { loadPretrained, presets } from './node.js';
 
 /** Seeds the shipped weights were trained with (their data: Rng(seed).fork(1); their trial's test: fork(2)). */
 const TRAIN_SEEDS = { reber: 6, '3a': 8, '6a': 2 };
