@@ -93,9 +93,57 @@ export class DisposedError extends CarouselError {}
 export class AnomalyError extends CarouselError {}
 
 /**
- * Formats a shape the way every message prints it.
+ * Formats a shape the way every message prints it. Anything but an array is described instead
+ * (see {@link describeValue}): a message about a wrong argument, which may print the shape of
+ * something that is not a tensor, must not itself throw.
  *
+ * @param shape - the shape to print.
  * @example
  * formatShape([2, 3]); // '[2, 3]'
  */
-export const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+export function fmt(shape: readonly number[]): string {
+  return Array.isArray(shape) ? `[${shape.join(', ')}]` : describeValue(shape);
+}
+
+// The brand Tensor.prototype carries (memory.ts): read here by name, as errors.ts imports nothing.
+const TENSOR = Symbol.for('carousel.tensor');
+
+/**
+ * Describes a value for an error message about a wrong argument: what it is, not just its
+ * `typeof` (which calls arrays, null and tensors alike "object").
+ *
+ * @param x - any value.
+ * @returns a short phrase that completes "got …".
+ * @example
+ * describeValue(undefined);   // 'undefined'
+ * describeValue([1, 2]);      // 'an array of length 2'
+ * describeValue('abc');       // 'string "abc"'
+ * describeValue(new Map());   // 'an object of class Map'
+ * describeValue(ones([2]));   // 'a float32 Tensor of shape [2]'
+ */
+export function describeValue(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  switch (typeof x) {
+    case 'string':
+      return `string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x)}`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${typeof x} ${String(x)}`;
+    case 'symbol':
+      return `symbol ${x.description ?? ''}`.trimEnd();
+    case 'function':
+      return x.name ? `function ${x.name}` : 'a function';
+  }
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  const o = x as { [TENSOR]?: boolean; dtype?: string; shape?: number[] };
+  if (o[TENSOR] === true) return `${o.dtype === 'int32' ? 'an' : 'a'} ${o.dtype} Tensor of shape ${fmt(o.shape ?? [])}`;
+  const proto = Object.getPrototypeOf(x);
+  if (proto === null || proto === Object.prototype) return 'a plain object';
+  return `an object of class ${proto.constructor?.name || '(anonymous)'}`;
+}
+
+/** Throws a ValueError naming `op` and the argument `arg` unless `fn` is a function. */
+export function checkFunction(fn: unknown, op: string, arg: string): asserts fn is (...args: never[]) => unknown {
+  if (typeof fn !== 'function') throw new ValueError(`${arg} must be a function, got ${describeValue(fn)}`, op);
+}

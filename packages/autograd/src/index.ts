@@ -24,6 +24,7 @@ export {
   CarouselError,
   DisposedError,
   DTypeError,
+  describeValue,
   fmt as formatShape,
   GradError,
   ShapeError,
@@ -61,6 +62,7 @@ export {
   type SequenceDims,
 } from './ops/fused.js';
 export * from './ops/index.js';
+export { checkTensor } from './ops/util.js';
 export { setSeed } from './random.js';
 export type { AxisArg, Region, Shape } from './shape.js';
 export {

@@ -1,6 +1,6 @@
 import type { Backend, Buf } from './backends/backend.js';
 import type { DType } from './dtype.js';
-import { ValueError } from './errors.js';
+import { checkFunction, describeValue, ValueError } from './errors.js';
 import type { Tensor } from './tensor.js';
 import type { TensorContainer } from './types.js';
 
@@ -80,6 +80,7 @@ export function untrackTensor(t: Tensor, s: Storage): void {
  * const y = tidy(() => w.matmul(w).relu().sum()); // the intermediates are freed
  */
 export function tidy<T>(fn: () => T): T {
+  checkFunction(fn, 'tidy', 'fn');
   const scope = new Set<Tensor>();
   scopes.push(scope);
   try {
@@ -123,6 +124,7 @@ export function tidy<T>(fn: () => T): T {
  * tidy(() => { kept = keep(ones([2])); });
  */
 export function keep<T extends Tensor>(t: T): T {
+  if (typeof t !== 'object' || t === null || !isTensor(t)) throw new ValueError(`t must be a Tensor, got ${describeValue(t)}`, 'keep');
   if (leaveScopes(t)) registry.register(t, t.storage, t);
   return t;
 }

@@ -1,7 +1,8 @@
 import type { DType } from './dtype.js';
-import { AnomalyError, DTypeError, fmt, GradError, ShapeError, ValueError } from './errors.js';
+import { AnomalyError, checkFunction, DTypeError, describeValue, fmt, GradError, ShapeError, ValueError } from './errors.js';
 import { keep, type Storage, tidy } from './memory.js';
 import * as ops from './ops/index.js';
+import { checkTensor } from './ops/util.js';
 import { type Region, sameShape, sizeOf } from './shape.js';
 import { isTensor, type Tensor } from './tensor.js';
 
@@ -55,6 +56,7 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
  * const y = noGrad(() => w.mul(2)); // y.requiresGrad === false
  */
 export function noGrad<T>(fn: () => T): T {
+  checkFunction(fn, 'noGrad', 'fn');
   return withGradMode(false, fn);
 }
 
@@ -70,6 +72,7 @@ export function noGrad<T>(fn: () => T): T {
  * }
  */
 export function detectAnomaly<T>(fn: () => T): T {
+  checkFunction(fn, 'detectAnomaly', 'fn');
   return withAnomaly(true, fn);
 }
 
@@ -244,6 +247,7 @@ function seedFor(root: Tensor, seed: Tensor | undefined, op: string): Tensor {
       throw new GradError(`a seed gradient is needed for a non-scalar output of shape ${fmt(root.shape)}; pass one of that shape`, op);
     return ops.onesLike(root);
   }
+  if (!isTensor(seed)) throw new ValueError(`the seed gradient must be a Tensor, got ${describeValue(seed)}`, op);
   if (!sameShape(seed.shape, root.shape))
     throw new ShapeError(`seed gradient has shape ${fmt(seed.shape)}, expected ${fmt(root.shape)}`, op);
   if (seed.dtype !== root.dtype) throw new DTypeError(`seed gradient is ${seed.dtype}, expected ${root.dtype}`, op);
@@ -280,7 +284,8 @@ export type TensorArgs = readonly Tensor[];
 function prepareInputs(args: TensorArgs, argnums: readonly number[], op: string): { inputs: Tensor[]; outer: boolean } {
   let outer = false;
   const inputs = args.map((a, i) => {
-    if (!isTensor(a)) throw new ValueError(`argument ${i} is not a Tensor (got ${typeof a})`, op);
+    if (!isTensor(a))
+      throw new ValueError(`argument ${i} is not a Tensor (got ${typeof a === 'object' ? describeValue(a) : typeof a})`, op);
     if (!argnums.includes(i)) return a;
     if (a.dtype !== 'float32' && a.dtype !== 'float64')
       throw new DTypeError(`cannot differentiate with respect to a ${a.dtype} argument (argument ${i})`, op);
@@ -359,7 +364,7 @@ export function grad<A extends TensorArgs, const N extends number | readonly num
   f: (...args: A) => Tensor,
   opts: GradOptions & { argnums?: N } = {},
 ): (...args: A) => GradOut<A, N> {
-  const g = valueAndGrad(f, opts);
+  const g = valueAndGradOf(f, opts, 'grad');
   return (...args) => {
     return g(...args)[1];
   };
@@ -375,14 +380,23 @@ export function valueAndGrad<A extends TensorArgs, const N extends number | read
   f: (...args: A) => Tensor,
   opts: GradOptions & { argnums?: N } = {},
 ): (...args: A) => [Tensor, GradOut<A, N>] {
+  return valueAndGradOf(f, opts, 'valueAndGrad');
+}
+
+/** Both transforms; `op` (`'grad'` or `'valueAndGrad'`) is the one the user called, for the errors. */
+function valueAndGradOf<A extends TensorArgs, const N extends number | readonly number[]>(
+  f: (...args: A) => Tensor,
+  opts: GradOptions & { argnums?: N },
+  op: string,
+): (...args: A) => [Tensor, GradOut<A, N>] {
+  checkFunction(f, op, 'f');
   return (...args) => {
-    const argnums = normArgnums(opts.argnums ?? 0, args.length, 'grad');
-    const { inputs, outer: tracked } = prepareInputs(args, argnums, 'grad');
+    const argnums = normArgnums(opts.argnums ?? 0, args.length, op);
+    const { inputs, outer: tracked } = prepareInputs(args, argnums, op);
     const targets = argnums.map((i) => inputs[i]!);
     const value = traced(targets, () => f(...(inputs as unknown as A)));
-    if (!isTensor(value)) throw new ValueError(`f must return a Tensor, got ${typeof value}`, 'grad');
-    if (value.size !== 1)
-      throw new GradError(`f must return a scalar, got shape ${fmt(value.shape)}; use vjp for non-scalar outputs`, 'grad');
+    if (!isTensor(value)) throw new ValueError(`f must return a Tensor, got ${describeValue(value)}`, op);
+    if (value.size !== 1) throw new GradError(`f must return a scalar, got shape ${fmt(value.shape)}; use vjp for non-scalar outputs`, op);
     const outer = tracked || tracedByOuter(value);
     const grads = differentiate(value, ops.onesLike(value), targets, { createGraph: outer, retainGraph: outer });
     const out = typeof (opts.argnums ?? 0) === 'number' ? grads[0]! : grads;
@@ -406,10 +420,11 @@ function differentiate(value: Tensor, seed: Tensor, targets: readonly Tensor[], 
  * back(tensor([1, 1]))[0]!.arraySync(); // [2, 4]
  */
 export function vjp<A extends TensorArgs>(f: (...args: A) => Tensor, ...primals: A): [Tensor, (cotangent: Tensor) => Tensor[]] {
+  checkFunction(f, 'vjp', 'f');
   const argnums = primals.map((_, i) => i);
   const { inputs, outer: tracked } = prepareInputs(primals, argnums, 'vjp');
   const out = traced(inputs, () => f(...(inputs as unknown as A)));
-  if (!isTensor(out)) throw new ValueError(`f must return a Tensor, got ${typeof out}`, 'vjp');
+  if (!isTensor(out)) throw new ValueError(`f must return a Tensor, got ${describeValue(out)}`, 'vjp');
   const outer = tracked || tracedByOuter(out);
   const back = (cotangent: Tensor) => {
     const seed = out.requiresGrad ? seedFor(out, cotangent, 'vjp') : cotangent;
@@ -430,12 +445,17 @@ export function vjp<A extends TensorArgs>(f: (...args: A) => Tensor, ...primals:
 export function customGrad<A extends TensorArgs>(
   f: (...args: A) => { value: Tensor; vjp: (g: Tensor) => readonly (Tensor | null)[] },
 ): (...args: A) => Tensor {
+  const op = 'customGrad';
+  checkFunction(f, op, 'f');
   return (...args) => {
-    const { value, vjp: rule } = noGrad(() => f(...args));
-    return record('customGrad', value, args, (g) => {
+    for (let i = 0; i < args.length; i++) checkTensor(args[i], op, `argument ${i}`);
+    const out = noGrad(() => f(...args));
+    if (!isTensor(out?.value) || typeof out.vjp !== 'function')
+      throw new ValueError(`f must return { value: Tensor, vjp: function }, got ${describeValue(out)}`, op);
+    const { value, vjp: rule } = out;
+    return record(op, value, args, (g) => {
       const gs = rule(g);
-      if (gs.length !== args.length)
-        throw new GradError(`the custom vjp returned ${gs.length} gradients for ${args.length} inputs`, 'customGrad');
+      if (gs.length !== args.length) throw new GradError(`the custom vjp returned ${gs.length} gradients for ${args.length} inputs`, op);
       return gs;
     });
   };

@@ -1,6 +1,6 @@
 import { activeBackend, type Backend, type Buf, type View } from './backends/backend.js';
 import { type DType, type FloatDType, isFloat, type Scalar, type TypedArrayFor } from './dtype.js';
-import { BackendError, DisposedError, DTypeError, fmt, GradError, ShapeError } from './errors.js';
+import { BackendError, DisposedError, DTypeError, describeValue, fmt, GradError, ShapeError, ValueError } from './errors.js';
 import { type Storage, TENSOR, trackStorage, trackTensor, untrackTensor } from './memory.js';
 import * as ops from './ops/index.js';
 import type { SliceSpec } from './ops/movement.js';
@@ -124,6 +124,7 @@ export class Tensor<D extends DType = DType, R extends number = number> {
       backend.fill(this.buf(op), this.dtype, this.size, value);
       return this;
     }
+    if (!isTensor(value)) throw new ValueError(`value must be a Tensor or a number, got ${describeValue(value)}`, op);
     if (value.dtype !== this.dtype) throw new DTypeError(`cannot assign ${value.dtype} values to a ${this.dtype} tensor; cast first`, op);
     if (value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i])) {
       throw new ShapeError(`cannot assign a tensor of shape ${fmt(value.shape)} to one of shape ${fmt(this.shape)}`, op);

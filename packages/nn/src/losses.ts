@@ -1,7 +1,7 @@
 // Losses with PyTorch semantics (torch.nn.functional), plus the 1997 paper's sum of squared
 // errors. Every loss builds a per-element loss, then `reduceLoss` applies the optional mask and
 // the reduction, so masks and reductions behave identically everywhere.
-import { type DType, DTypeError, formatShape as fmt, isTensor, ShapeError, type Tensor, ValueError, where } from '@carousel/autograd';
+import { checkTensor, type DType, DTypeError, formatShape as fmt, ShapeError, type Tensor, ValueError, where } from '@carousel/autograd';
 
 /** How a loss combines its per-element values: their mean (default), their sum, or none (the per-element tensor). */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -58,19 +58,15 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 const broadcastsTo = (from: readonly number[], to: readonly number[]) =>
   from.length <= to.length && from.every((d, i) => d === 1 || d === to[to.length - from.length + i]);
 
-function checkTensor(op: string, name: string, t: unknown): asserts t is Tensor {
-  if (!isTensor(t)) throw new ValueError(`${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`, op);
-}
-
 function checkFloatInput(op: string, name: string, x: unknown): asserts x is Tensor {
-  checkTensor(op, name, x);
+  checkTensor(x, op, name);
   if (x.dtype !== 'float32' && x.dtype !== 'float64')
     throw new DTypeError(`${name} must be float32 or float64, got ${x.dtype} (shape ${fmt(x.shape)})`, op);
 }
 
 /** A float tensor of `x`'s dtype, broadcastable to `x` (weights, posWeight). */
 function checkBroadcastWeight(op: string, name: string, w: unknown, x: Tensor): asserts w is Tensor {
-  checkTensor(op, name, w);
+  checkTensor(w, op, name);
   if (w.dtype !== x.dtype) throw new DTypeError(`${name} is ${w.dtype}, the input is ${x.dtype}; cast it first`, op);
   if (!broadcastsTo(w.shape, x.shape))
     throw new ShapeError(`${name} of shape ${fmt(w.shape)} does not broadcast to the input shape ${fmt(x.shape)}`, op);
@@ -79,7 +75,7 @@ function checkBroadcastWeight(op: string, name: string, w: unknown, x: Tensor): 
 /** Input and target of a regression-style loss: same float dtype, same shape. */
 function checkPair(op: string, input: unknown, target: unknown): asserts target is Tensor {
   checkFloatInput(op, 'input', input);
-  checkTensor(op, 'target', target);
+  checkTensor(target, op, 'target');
   if (target.dtype !== input.dtype)
     throw new DTypeError(`target is ${target.dtype}, the input is ${input.dtype}; expected the same float dtype (cast the target)`, op);
   if (!sameShape(input.shape, target.shape))
@@ -94,7 +90,7 @@ function reduceLoss(op: string, loss: Tensor, opts: LossOptions, denom: Tensor |
   const reduction = checkReduction(op, opts);
   const mask = opts.mask;
   if (mask !== undefined && mask !== null) {
-    checkTensor(op, 'mask', mask);
+    checkTensor(mask, op, 'mask');
     if (mask.dtype === 'int32')
       throw new DTypeError(`mask must be bool or float, got int32 (shape ${fmt(mask.shape)}); use mask.ne(0) for a bool mask`, op);
     if (!broadcastsTo(mask.shape, loss.shape))
@@ -158,7 +154,7 @@ function classAxis(op: string, input: Tensor, axis: number | undefined): number 
 
 /** Checks class weights: 1-D of size C, the input's dtype. */
 function checkClassWeight(op: string, w: unknown, input: Tensor, C: number): asserts w is Tensor {
-  checkTensor(op, 'weight', w);
+  checkTensor(w, op, 'weight');
   if (w.dtype !== input.dtype) throw new DTypeError(`weight is ${w.dtype}, the input is ${input.dtype}; cast it first`, op);
   if (w.rank !== 1 || w.shape[0] !== C) throw new ShapeError(`weight must have shape [${C}] (one per class), got ${fmt(w.shape)}`, op);
 }
@@ -244,7 +240,7 @@ function checkSmoothing(op: string, s: number): void {
 export function crossEntropy<D extends DType>(input: Tensor<D>, target: Tensor, opts: CrossEntropyOptions = {}): Tensor<D> {
   const op = 'crossEntropy';
   checkFloatInput(op, 'input', input);
-  checkTensor(op, 'target', target);
+  checkTensor(target, op, 'target');
   checkReduction(op, opts);
   const smoothing = opts.labelSmoothing ?? 0;
   checkSmoothing(op, smoothing);
@@ -286,7 +282,7 @@ export function crossEntropy<D extends DType>(input: Tensor<D>, target: Tensor, 
 export function nllLoss<D extends DType>(input: Tensor<D>, target: Tensor, opts: NllLossOptions = {}): Tensor<D> {
   const op = 'nllLoss';
   checkFloatInput(op, 'input', input);
-  checkTensor(op, 'target', target);
+  checkTensor(target, op, 'target');
   checkReduction(op, opts);
   const axis = classAxis(op, input, opts.axis);
   if (target.dtype !== 'int32') {

@@ -1,4 +1,14 @@
-import { type DType, formatShape as fmt, isTensor, noGrad, ShapeError, type Tensor, ValueError } from '@carousel/autograd';
+import {
+  checkTensor,
+  type DType,
+  describeValue,
+  formatShape as fmt,
+  isTensor,
+  noGrad,
+  ShapeError,
+  type Tensor,
+  ValueError,
+} from '@carousel/autograd';
 
 /** A map from dotted parameter names (`'0.weight'`, `'weight_ih_l0'`) to tensors. */
 export type StateDict = Record<string, Tensor>;
@@ -78,6 +88,11 @@ export abstract class Module {
    * missing or unexpected keys throw, listing them; a shape or dtype mismatch always throws.
    */
   loadStateDict(state: StateDict, opts: LoadOptions = {}): this {
+    if (typeof state !== 'object' || state === null || Array.isArray(state) || isTensor(state))
+      throw new ValueError(
+        `state must be an object of Tensors by name (as stateDict() returns), got ${describeValue(state)}`,
+        'loadStateDict',
+      );
     const strict = opts.strict ?? true;
     const own = this.stateDict();
     const missing = Object.keys(own).filter((k) => !(k in state));
@@ -136,6 +151,7 @@ export abstract class Module {
  * w.requiresGrad; // true
  */
 export function parameter<D extends DType, R extends number>(t: Tensor<D, R>): Tensor<D, R> {
+  checkTensor(t, 'parameter', 't');
   const p = t.isLeaf && !t.requiresGrad ? t : t.detach();
   p.requiresGrad = true;
   return p;

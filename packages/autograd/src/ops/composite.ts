@@ -1,18 +1,19 @@
 // Ops built from primitives: no kernel and no gradient rule of their own, so every backend and
 // every order of derivative come for free.
-import type { DType } from '../dtype.js';
-import { DTypeError, fmt, ShapeError, ValueError } from '../errors.js';
-import { type AxisArg, normalizeAxes, normalizeAxis } from '../shape.js';
+import { assertDType, type DType } from '../dtype.js';
+import { DTypeError, describeValue, fmt, ShapeError, ValueError } from '../errors.js';
+import { type AxisArg, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { arange } from './creation.js';
 import { checkIndex, gather } from './indexing.js';
 import { concat, slice } from './movement.js';
 import { detach, where } from './pointwise.js';
 import { max, type ReduceOptions, sum } from './reduce.js';
-import { checkCount, checkDType } from './util.js';
+import { axesOf, checkCount, checkDType, checkList, checkTensor, checkTensorList } from './util.js';
 
 /** `x²`. @example square(tensor([3])); // [9] */
 export function square<D extends DType, R extends number>(x: Tensor<D, R>): Tensor<D, R> {
+  checkTensor(x, 'square', 'x');
   return x.mul(x) as Tensor<D, R>;
 }
 
@@ -25,12 +26,14 @@ export function square<D extends DType, R extends number>(x: Tensor<D, R>): Tens
  * relu(tensor([-1, 2])); // [0, 2]
  */
 export function relu<D extends DType, R extends number>(x: Tensor<D, R>): Tensor<D, R> {
+  checkTensor(x, 'relu', 'x');
   // NOTE: not maximum(x, 0): maximum splits the gradient in half at ties
   return where(x.gt(0), x, 0) as Tensor<D, R>;
 }
 
 /** `x` for x > 0, `slope·x` otherwise. @example leakyRelu(tensor([-1, 2]), 0.1); // [-0.1, 2] */
 export function leakyRelu<D extends DType, R extends number>(x: Tensor<D, R>, negativeSlope = 0.01): Tensor<D, R> {
+  checkTensor(x, 'leakyRelu', 'x');
   if (!Number.isFinite(negativeSlope)) throw new ValueError(`negativeSlope must be finite, got ${negativeSlope}`, 'leakyRelu');
   return where(x.gt(0), x, x.mul(negativeSlope)) as Tensor<D, R>;
 }
@@ -44,6 +47,7 @@ export function leakyRelu<D extends DType, R extends number>(x: Tensor<D, R>, ne
  * elu(tensor([-1, 2])); // [-0.632, 2]
  */
 export function elu<D extends DType, R extends number>(x: Tensor<D, R>, alpha = 1): Tensor<D, R> {
+  checkTensor(x, 'elu', 'x');
   if (!Number.isFinite(alpha)) throw new ValueError(`alpha must be finite, got ${alpha}`, 'elu');
   // expm1 of min(x, 0): the unused branch never overflows, so no 0·Inf in the gradient. The min is a
   // where, not minimum (which halves the gradient at a tie): at 0 the derivative is α·e⁰ = α, 1 for α = 1
@@ -60,6 +64,7 @@ export function elu<D extends DType, R extends number>(x: Tensor<D, R>, alpha = 
  * gelu(tensor([0, 1])); // [0, 0.8413]
  */
 export function gelu<D extends DType, R extends number>(x: Tensor<D, R>): Tensor<D, R> {
+  checkTensor(x, 'gelu', 'x');
   return x.mul(x.mul(Math.SQRT1_2).erf().add(1)).mul(0.5) as Tensor<D, R>;
 }
 
@@ -72,7 +77,8 @@ export function gelu<D extends DType, R extends number>(x: Tensor<D, R>): Tensor
  * softplus(tensor([0])); // [0.6931]
  */
 export function softplus<D extends DType, R extends number>(x: Tensor<D, R>, beta = 1, threshold = 20): Tensor<D, R> {
-  if (!Number.isFinite(beta) || beta === 0 || Number.isNaN(threshold))
+  checkTensor(x, 'softplus', 'x');
+  if (!Number.isFinite(beta) || beta === 0 || typeof threshold !== 'number' || Number.isNaN(threshold))
     throw new ValueError(`beta must be finite and non-zero and threshold not NaN, got beta ${beta}, threshold ${threshold}`, 'softplus');
   const bx = x.mul(beta);
   // ln(1 + eᶻ) = max(z, 0) + ln(1 + e^(−|z|)), both pieces picked with where on z > 0: at z = 0 this
@@ -85,6 +91,8 @@ export function softplus<D extends DType, R extends number>(x: Tensor<D, R>, bet
   return where(bx.gt(threshold), x, stable) as Tensor<D, R>;
 }
 
+const isBound = (v: unknown) => v == null || typeof v === 'number';
+
 /**
  * Clamps into `[min, max]` (either bound may be omitted); gradient 1 inside, inclusive.
  *
@@ -92,6 +100,9 @@ export function softplus<D extends DType, R extends number>(x: Tensor<D, R>, bet
  * clamp(tensor([-2, 0.5, 3]), 0, 1); // [0, 0.5, 1]
  */
 export function clamp<D extends DType, R extends number>(x: Tensor<D, R>, min?: number | null, max?: number | null): Tensor<D, R> {
+  checkTensor(x, 'clamp', 'x');
+  if (!isBound(min) || !isBound(max))
+    throw new ValueError(`min and max must be numbers, null or omitted, got ${describeValue(min)} and ${describeValue(max)}`, 'clamp');
   if (min != null && max != null && min > max) throw new ValueError(`min ${min} is greater than max ${max}`, 'clamp');
   if (Number.isNaN(min) || Number.isNaN(max)) throw new ValueError('bounds must not be NaN', 'clamp');
   let y: Tensor = x;
@@ -100,7 +111,7 @@ export function clamp<D extends DType, R extends number>(x: Tensor<D, R>, min?: 
   return y as Tensor<D, R>;
 }
 
-const countOf = (x: Tensor, axis: AxisArg | undefined, op: string) => normalizeAxes(axis, x.rank, op).reduce((n, a) => n * x.shape[a]!, 1);
+const countOf = (x: Tensor, axis: AxisArg | undefined, op: string) => axesOf(axis, x.rank, op).reduce((n, a) => n * x.shape[a]!, 1);
 
 /**
  * Arithmetic mean over `axis` (floats only).
@@ -109,6 +120,7 @@ const countOf = (x: Tensor, axis: AxisArg | undefined, op: string) => normalizeA
  * mean(tensor([[1, 2], [3, 4]]), 1); // [1.5, 3.5]
  */
 export function mean<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: ReduceOptions = {}): Tensor<D> {
+  checkTensor(x, 'mean', 'x');
   if (x.dtype !== 'float32' && x.dtype !== 'float64')
     throw new DTypeError(`expected float32 or float64, got ${x.dtype}; cast first`, 'mean');
   const n = countOf(x, axis, 'mean');
@@ -123,13 +135,14 @@ export function mean<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: Reduce
  * logsumexp(tensor([0, 0])); // ln 2
  */
 export function logsumexp<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: ReduceOptions = {}): Tensor<D> {
+  checkTensor(x, 'logsumexp', 'x');
   checkDType(x.dtype, 'float', 'logsumexp');
   if (countOf(x, axis, 'logsumexp') === 0) throw new ShapeError(`logsumexp over an empty axis (shape ${fmt(x.shape)})`, 'logsumexp');
   const m = max(x, axis, { keepDims: true });
   // the max only shifts: its gradient cancels exactly, so it is detached (and ±Inf rows stay finite)
   const shift = detach(where(m.abs().lt(Number.POSITIVE_INFINITY), m, 0));
   const s = sum(x.sub(shift).exp(), axis, { keepDims: true }).log().add(shift) as Tensor<D>;
-  return opts.keepDims ? s : s.squeeze(normalizeAxes(axis, x.rank, 'logsumexp'));
+  return opts.keepDims ? s : s.squeeze(axesOf(axis, x.rank, 'logsumexp'));
 }
 
 /**
@@ -141,6 +154,7 @@ export function logsumexp<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: R
  * variance(tensor([1, 2, 3, 4])); // 1.6667
  */
 export function variance<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: ReduceOptions & { correction?: number } = {}): Tensor<D> {
+  checkTensor(x, 'variance', 'x');
   checkDType(x.dtype, 'float', 'variance');
   const n = countOf(x, axis, 'variance');
   const correction = opts.correction ?? 1;
@@ -152,6 +166,7 @@ export function variance<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: Re
 
 /** Standard deviation: `√variance`. @example std(tensor([1, 2, 3, 4])); // 1.291 */
 export function std<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: ReduceOptions & { correction?: number } = {}): Tensor<D> {
+  checkTensor(x, 'std', 'x');
   return variance(x, axis, opts).sqrt();
 }
 
@@ -164,6 +179,7 @@ export function std<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: ReduceO
  * softmax(tensor([0, 0])); // [0.5, 0.5]
  */
 export function softmax<D extends DType, R extends number>(x: Tensor<D, R>, axis = -1): Tensor<D, R> {
+  checkTensor(x, 'softmax', 'x');
   checkDType(x.dtype, 'float', 'softmax');
   normalizeAxis(axis, x.rank, 'softmax');
   const e = x.sub(detach(max(x, axis, { keepDims: true }))).exp();
@@ -179,6 +195,7 @@ export function softmax<D extends DType, R extends number>(x: Tensor<D, R>, axis
  * logSoftmax(tensor([0, 0])); // [-0.693, -0.693]
  */
 export function logSoftmax<D extends DType, R extends number>(x: Tensor<D, R>, axis = -1): Tensor<D, R> {
+  checkTensor(x, 'logSoftmax', 'x');
   checkDType(x.dtype, 'float', 'logSoftmax');
   normalizeAxis(axis, x.rank, 'logSoftmax');
   return x.sub(logsumexp(x as Tensor<D>, axis, { keepDims: true })) as Tensor<D, R>;
@@ -186,6 +203,8 @@ export function logSoftmax<D extends DType, R extends number>(x: Tensor<D, R>, a
 
 /** Inner product of two 1-D tensors. @example dot(tensor([1, 2]), tensor([3, 4])); // 11 */
 export function dot<D extends DType>(a: Tensor<D>, b: Tensor<D>): Tensor<D, 0> {
+  checkTensor(a, 'dot', 'a');
+  checkTensor(b, 'dot', 'b');
   if (a.rank !== 1 || b.rank !== 1 || a.shape[0] !== b.shape[0]) {
     throw new ShapeError(`expected two 1-D tensors of equal length, got ${fmt(a.shape)} and ${fmt(b.shape)}`, 'dot');
   }
@@ -194,12 +213,15 @@ export function dot<D extends DType>(a: Tensor<D>, b: Tensor<D>): Tensor<D, 0> {
 
 /** Outer product of two 1-D tensors: `out[i][j] = a[i]·b[j]`. @example outer(tensor([1, 2]), tensor([3, 4])); */
 export function outer<D extends DType>(a: Tensor<D>, b: Tensor<D>): Tensor<D, 2> {
+  checkTensor(a, 'outer', 'a');
+  checkTensor(b, 'outer', 'b');
   if (a.rank !== 1 || b.rank !== 1) throw new ShapeError(`expected two 1-D tensors, got ${fmt(a.shape)} and ${fmt(b.shape)}`, 'outer');
   return a.reshape([-1, 1]).mul(b.reshape([1, -1]) as Tensor<D>) as Tensor<D, 2>;
 }
 
 /** Merges axes `startAxis..endAxis` into one. @example flatten(zeros([2, 3, 4]), 1).shape; // [2, 12] */
 export function flatten<D extends DType>(x: Tensor<D>, startAxis = 0, endAxis = -1): Tensor<D> {
+  checkTensor(x, 'flatten', 'x');
   if (x.rank === 0) return x.reshape([1]);
   const s = normalizeAxis(startAxis, x.rank, 'flatten');
   const e = normalizeAxis(endAxis, x.rank, 'flatten');
@@ -209,7 +231,8 @@ export function flatten<D extends DType>(x: Tensor<D>, startAxis = 0, endAxis = 
 
 /** Removes size-1 axes (all of them, or the given ones). @example squeeze(zeros([1, 3, 1])).shape; // [3] */
 export function squeeze<D extends DType>(x: Tensor<D>, axis?: AxisArg): Tensor<D> {
-  const axes = axis === undefined ? [...x.shape.keys()].filter((i) => x.shape[i] === 1) : normalizeAxes(axis, x.rank, 'squeeze');
+  checkTensor(x, 'squeeze', 'x');
+  const axes = axis === undefined ? [...x.shape.keys()].filter((i) => x.shape[i] === 1) : axesOf(axis, x.rank, 'squeeze');
   for (const a of axes)
     if (x.shape[a] !== 1) throw new ShapeError(`cannot squeeze axis ${a} of size ${x.shape[a]} (shape ${fmt(x.shape)})`, 'squeeze');
   return x.reshape(x.shape.filter((_, i) => !axes.includes(i)));
@@ -217,6 +240,7 @@ export function squeeze<D extends DType>(x: Tensor<D>, axis?: AxisArg): Tensor<D
 
 /** Inserts a size-1 axis at `axis` (negative counts from the end of the result). @example unsqueeze(zeros([3]), 0).shape; // [1, 3] */
 export function unsqueeze<D extends DType>(x: Tensor<D>, axis: number): Tensor<D> {
+  checkTensor(x, 'unsqueeze', 'x');
   const a = normalizeAxis(axis, x.rank + 1, 'unsqueeze');
   const shape = [...x.shape];
   shape.splice(a, 0, 1);
@@ -225,6 +249,7 @@ export function unsqueeze<D extends DType>(x: Tensor<D>, axis: number): Tensor<D
 
 /** Swaps two axes (the last two by default). @example transpose(zeros([2, 3])).shape; // [3, 2] */
 export function transpose<D extends DType, R extends number>(x: Tensor<D, R>, axis0 = -2, axis1 = -1): Tensor<D, R> {
+  checkTensor(x, 'transpose', 'x');
   if (x.rank < 2) return x.permute([...x.shape.keys()]);
   const a = normalizeAxis(axis0, x.rank, 'transpose');
   const b = normalizeAxis(axis1, x.rank, 'transpose');
@@ -235,6 +260,7 @@ export function transpose<D extends DType, R extends number>(x: Tensor<D, R>, ax
 
 /** Joins tensors of one shape along a new axis. @example stack([tensor([1, 2]), tensor([3, 4])]).shape; // [2, 2] */
 export function stack<D extends DType>(tensors: readonly Tensor<D>[], axis = 0): Tensor<D> {
+  checkTensorList(tensors, 'stack', 'tensors');
   if (tensors.length === 0) throw new ValueError('needs at least one tensor', 'stack');
   const first = tensors[0]!;
   for (const [i, t] of tensors.entries()) {
@@ -257,6 +283,7 @@ export function stack<D extends DType>(tensors: readonly Tensor<D>[], axis = 0):
  * split(arange(5), 2).map((t) => t.shape[0]); // [2, 2, 1]
  */
 export function split<D extends DType, R extends number>(x: Tensor<D, R>, sizes: number | readonly number[], axis = 0): Tensor<D, R>[] {
+  checkTensor(x, 'split', 'x');
   const a = normalizeAxis(axis, x.rank, 'split');
   const n = x.shape[a]!;
   let list: number[];
@@ -264,6 +291,7 @@ export function split<D extends DType, R extends number>(x: Tensor<D, R>, sizes:
     if (!Number.isInteger(sizes) || sizes <= 0) throw new ValueError(`split size must be a positive integer, got ${sizes}`, 'split');
     list = Array.from({ length: Math.max(1, Math.ceil(n / sizes)) }, (_, i) => Math.min(sizes, n - i * sizes));
   } else {
+    checkList(sizes, 'split', 'sizes', 'a positive integer or an array of sizes');
     list = [...sizes];
     for (const s of list) checkCount(s, 'each split size', 'split');
     const total = list.reduce((p, q) => p + q, 0);
@@ -279,6 +307,7 @@ export function split<D extends DType, R extends number>(x: Tensor<D, R>, sizes:
 
 /** Splits into `chunks` nearly equal pieces along `axis` (PyTorch semantics). @example chunk(arange(6), 3).length; // 3 */
 export function chunk<D extends DType, R extends number>(x: Tensor<D, R>, chunks: number, axis = 0): Tensor<D, R>[] {
+  checkTensor(x, 'chunk', 'x');
   if (!Number.isInteger(chunks) || chunks <= 0) throw new ValueError(`chunks must be a positive integer, got ${chunks}`, 'chunk');
   const n = x.shape[normalizeAxis(axis, x.rank, 'chunk')]!;
   return split(x, Math.max(1, Math.ceil(n / chunks)), axis);
@@ -291,6 +320,8 @@ export function chunk<D extends DType, R extends number>(x: Tensor<D, R>, chunks
  * tile(tensor([1, 2]), [2]); // [1, 2, 1, 2]
  */
 export function tile<D extends DType>(x: Tensor<D>, reps: readonly number[]): Tensor<D> {
+  checkTensor(x, 'tile', 'x');
+  checkList(reps, 'tile', 'reps');
   for (const r of reps) checkCount(r, 'each repetition', 'tile');
   const rank = Math.max(reps.length, x.rank);
   const shape = [...Array(rank - x.rank).fill(1), ...x.shape] as number[];
@@ -308,9 +339,10 @@ export function tile<D extends DType>(x: Tensor<D>, reps: readonly number[]): Te
  * repeat(tensor([1, 2]), 2); // [1, 1, 2, 2]
  */
 export function repeat<D extends DType>(x: Tensor<D>, repeats: number, axis?: number): Tensor<D> {
+  checkTensor(x, 'repeat', 'x');
   checkCount(repeats, 'repeats', 'repeat');
   const src = axis === undefined ? x.reshape([-1]) : x;
-  const a = normalizeAxis(axis ?? 0, src.rank, 'repeat');
+  const a = normalizeAxis(axis === undefined ? 0 : axis, src.rank, 'repeat');
   const shape = [...src.shape];
   const withAxis = [...shape.slice(0, a + 1), 1, ...shape.slice(a + 1)];
   const expanded = src.reshape(withAxis).expand(withAxis.map((d, i) => (i === a + 1 ? repeats : d)));
@@ -320,7 +352,8 @@ export function repeat<D extends DType>(x: Tensor<D>, repeats: number, axis?: nu
 
 /** Reverses the order along `axis` (every axis when omitted). @example flip(tensor([1, 2, 3])); // [3, 2, 1] */
 export function flip<D extends DType, R extends number>(x: Tensor<D, R>, axis?: AxisArg): Tensor<D, R> {
-  const axes = normalizeAxes(axis, x.rank, 'flip');
+  checkTensor(x, 'flip', 'x');
+  const axes = axesOf(axis, x.rank, 'flip');
   return slice(
     x,
     x.shape.map((_, i) => (axes.includes(i) ? ([null, null, -1] as const) : null)),
@@ -334,6 +367,8 @@ export function flip<D extends DType, R extends number>(x: Tensor<D, R>, axis?: 
  * indexSelect(tensor([[1, 2], [3, 4], [5, 6]]), 0, tensor([2, 0], { dtype: 'int32' })); // [[5, 6], [1, 2]]
  */
 export function indexSelect<D extends DType, R extends number>(x: Tensor<D, R>, axis: number, index: Tensor<'int32'>): Tensor<D, R> {
+  checkTensor(x, 'indexSelect', 'x');
+  checkTensor(index, 'indexSelect', 'index');
   if (index.rank !== 1) throw new ShapeError(`index must be 1-D, got shape ${fmt(index.shape)}`, 'indexSelect');
   const a = normalizeAxis(axis, x.rank, 'indexSelect');
   checkIndex('indexSelect', index, x.shape[a]!, a);
@@ -350,7 +385,9 @@ export function indexSelect<D extends DType, R extends number>(x: Tensor<D, R>, 
  */
 export function oneHot<D extends DType = 'float32'>(indices: Tensor<'int32'>, numClasses: number, dtype: D = 'float32' as D): Tensor<D> {
   const op = 'oneHot';
+  checkTensor(indices, op, 'indices');
   if (indices.dtype !== 'int32') throw new DTypeError(`indices must be int32, got ${indices.dtype}`, op);
+  assertDType(dtype, op);
   if (!Number.isInteger(numClasses) || numClasses <= 0)
     throw new ValueError(`numClasses must be a positive integer, got ${numClasses}`, op);
   if (indices.backend === 'cpu') {

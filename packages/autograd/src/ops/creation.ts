@@ -9,12 +9,13 @@ import {
   type TypedArray,
   type TypedArrayFor,
 } from '../dtype.js';
-import { DTypeError, fmt, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, describeValue, fmt, ShapeError, ValueError } from '../errors.js';
 import { tidy } from '../memory.js';
 import { takeCounters } from '../random.js';
 import { assertShape, type Shape, sizeOf } from '../shape.js';
 import { emptyTensor, isTensor, type Tensor } from '../tensor.js';
 import type { InferDType, NestedArray, RankOf } from '../types.js';
+import { checkTensor } from './util.js';
 
 /** Options of every creation function. */
 export interface CreateOptions<D extends DType = DType> {
@@ -114,6 +115,7 @@ export function scalar<V extends number | boolean, D extends DType = V extends b
   value: V,
   opts?: CreateOptions<D>,
 ): Tensor<NoInfer<D>, 0> {
+  checkFill(value, 'scalar');
   return fromFlat([Number(value)], [], (opts?.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32')) as D, opts) as Tensor<D, 0>;
 }
 
@@ -129,6 +131,7 @@ export function full<const S extends Shape, V extends number | boolean, D extend
   opts?: CreateOptions<D>,
 ): Tensor<NoInfer<D>, S['length']> {
   assertShape(shape, 'full');
+  checkFill(value, 'full');
   const dtype = (opts?.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32')) as D;
   assertDType(dtype, 'full');
   if (typeof value === 'number' && (Number.isNaN(value) || (dtype === 'int32' && !Number.isFinite(value))) && !isFloat(dtype))
@@ -155,24 +158,37 @@ export function ones<D extends DType = 'float32', const S extends Shape = Shape>
   return full(shape, 1, { ...opts, dtype: (opts?.dtype ?? 'float32') as D });
 }
 
+/** A fill value must be a number or a boolean: anything else would be stored as NaN. */
+function checkFill(value: unknown, op: string): void {
+  if (typeof value !== 'number' && typeof value !== 'boolean')
+    throw new ValueError(`value must be a number or a boolean, got ${describeValue(value)}`, op);
+}
+
 /** Zeros with `x`'s shape and dtype (and backend). @example zerosLike(ones([2])); */
 export function zerosLike<D extends DType, R extends number>(x: Tensor<D, R>, opts?: CreateOptions<D>): Tensor<D, R> {
-  return fullLike(x, 0, opts);
+  return like('zerosLike', x, 0, opts);
 }
 
 /** Ones with `x`'s shape and dtype (and backend). @example onesLike(zeros([2])); */
 export function onesLike<D extends DType, R extends number>(x: Tensor<D, R>, opts?: CreateOptions<D>): Tensor<D, R> {
-  return fullLike(x, 1, opts);
+  return like('onesLike', x, 1, opts);
 }
 
 /** `value` with `x`'s shape and dtype (and backend). @example fullLike(zeros([2]), 5); */
 export function fullLike<D extends DType, R extends number>(x: Tensor<D, R>, value: number, opts?: CreateOptions<D>): Tensor<D, R> {
+  return like('fullLike', x, value, opts);
+}
+
+function like<D extends DType, R extends number>(op: string, x: Tensor<D, R>, value: number, opts?: CreateOptions<D>): Tensor<D, R> {
+  checkTensor(x, op, 'x');
+  checkFill(value, op);
   const backend = x.storage.backend;
   const dtype = opts?.dtype ?? x.dtype;
+  if (opts?.dtype !== undefined) assertDType(dtype, op);
   if ((Number.isNaN(value) || (dtype === 'int32' && !Number.isFinite(value))) && !isFloat(dtype))
-    throw new ValueError(`${value} cannot be stored in ${dtype}`, 'fullLike');
+    throw new ValueError(`${value} cannot be stored in ${dtype}`, op);
   const t = emptyTensor(x.shape, dtype, backend) as Tensor<D, R>;
-  backend.fill(t.buf('fullLike'), dtype, t.size, value);
+  backend.fill(t.buf(op), dtype, t.size, Number(value));
   return finish(t, opts);
 }
 
@@ -300,6 +316,8 @@ export function uniform<D extends FloatDType = 'float32', const S extends Shape 
  */
 export function bernoulli(p: number | Tensor<FloatDType>, shape?: Shape): Tensor<'bool'> {
   const op = 'bernoulli';
+  if (typeof p !== 'number' && !isTensor(p))
+    throw new ValueError(`p must be a number or a Tensor of probabilities, got ${describeValue(p)}`, op);
   if (typeof p === 'number') {
     if (!(p >= 0 && p <= 1)) throw new ValueError(`p must be in [0, 1], got ${p}`, op);
     if (!shape) throw new ShapeError('a shape is needed when p is a number', op);

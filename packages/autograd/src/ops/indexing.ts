@@ -4,7 +4,7 @@ import { normalizeAxis, sizeOf } from '../shape.js';
 import { record } from '../tape.js';
 import { emptyTensor, type Tensor } from '../tensor.js';
 import { zerosLike } from './creation.js';
-import { backendOf } from './util.js';
+import { backendOf, checkTensor } from './util.js';
 
 /** Index tensors must be int32 and, where the data can be read synchronously, in range. */
 export function checkIndex(op: string, index: Tensor, axisSize: number, axis: number): void {
@@ -39,6 +39,8 @@ const axisDims = (shape: readonly number[], a: number) => ({
  */
 export function gather<D extends DType>(x: Tensor<D>, axis: number, index: Tensor<'int32'>): Tensor<D> {
   const op = 'gather';
+  checkTensor(x, op, 'x');
+  checkTensor(index, op, 'index');
   const a = normalizeAxis(axis, x.rank, op);
   checkSameOutside(op, x, index, a);
   checkIndex(op, index, x.shape[a]!, a);
@@ -63,6 +65,9 @@ export function scatterAdd<D extends DType, R extends number>(
   src: Tensor<D>,
 ): Tensor<D, R> {
   const op = 'scatterAdd';
+  checkTensor(x, op, 'x');
+  checkTensor(index, op, 'index');
+  checkTensor(src, op, 'src');
   const a = normalizeAxis(axis, x.rank, op);
   checkSameOutside(op, x, index, a);
   if (src.shape.length !== index.shape.length || src.shape.some((d, i) => d !== index.shape[i])) {

@@ -4,7 +4,7 @@ import { DTypeError, fmt, ShapeError } from '../errors.js';
 import { broadcastShapes, broadcastStrides, type Shape, sameShape, sizeOf } from '../shape.js';
 import { record } from '../tape.js';
 import { emptyTensor, type Tensor } from '../tensor.js';
-import { backendOf, checkDType } from './util.js';
+import { backendOf, checkDType, checkTensor } from './util.js';
 
 /**
  * Options of {@link matmul}: operands read with their last two axes swapped, without copying them.
@@ -40,6 +40,8 @@ export interface MatmulOptions {
  */
 export function matmul<D extends DType>(a: Tensor<D>, b: Tensor<D>, options: MatmulOptions = {}): Tensor<D> {
   const op = 'matmul';
+  checkTensor(a, op, 'a');
+  checkTensor(b, op, 'b');
   const transA = options.transposeA ?? false;
   const transB = options.transposeB ?? false;
   if (a.rank === 0 || b.rank === 0)

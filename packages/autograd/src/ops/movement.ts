@@ -1,9 +1,9 @@
 import type { DType } from '../dtype.js';
-import { DTypeError, fmt, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, describeValue, fmt, ShapeError, ValueError } from '../errors.js';
 import { normalizeAxis, type Region, type Shape, sizeOf, stridesOf } from '../shape.js';
 import { type RegionGrad, record } from '../tape.js';
 import { emptyTensor, shareStorage, type Tensor } from '../tensor.js';
-import { backendOf } from './util.js';
+import { backendOf, checkList, checkTensor, checkTensorList } from './util.js';
 
 /**
  * How `slice` treats one axis: a number picks one index and drops the axis; `null` keeps it all;
@@ -68,6 +68,8 @@ function writeRegion<D extends DType>(op: string, shape: Shape, value: number, s
  */
 export function reshape<D extends DType, const S extends readonly number[]>(x: Tensor<D>, shape: S): Tensor<D, S['length']> {
   const op = 'reshape';
+  checkTensor(x, op, 'x');
+  checkList(shape, op, 'shape', undefined, ShapeError);
   const target = [...shape];
   const unknown = target.filter((d) => d === -1).length;
   if (unknown > 1 || target.some((d) => !Number.isInteger(d) || d < -1)) {
@@ -94,6 +96,8 @@ export function reshape<D extends DType, const S extends readonly number[]>(x: T
  */
 export function permute<D extends DType, R extends number>(x: Tensor<D, R>, axes: readonly number[]): Tensor<D, R> {
   const op = 'permute';
+  checkTensor(x, op, 'x');
+  checkList(axes, op, 'axes');
   const norm = axes.map((a) => normalizeAxis(a, x.rank, op));
   if (norm.length !== x.rank || new Set(norm).size !== norm.length) {
     throw new ShapeError(`axes ${fmt(axes)} are not a permutation of the ${x.rank} axes of a tensor of shape ${fmt(x.shape)}`, op);
@@ -116,6 +120,8 @@ export function permute<D extends DType, R extends number>(x: Tensor<D, R>, axes
  */
 export function expand<D extends DType, const S extends readonly number[]>(x: Tensor<D>, shape: S): Tensor<D, S['length']> {
   const op = 'expand';
+  checkTensor(x, op, 'x');
+  checkList(shape, op, 'shape', undefined, ShapeError);
   const extra = shape.length - x.rank;
   const target = shape.map((d, i) => (d === -1 && i >= extra ? x.shape[i - extra]! : d));
   const bad = () => new ShapeError(`cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}: each axis must match or be 1`, op);
@@ -134,6 +140,8 @@ function resolveSlice(spec: SliceSpec, n: number, axis: number, op: string): { s
       throw new ValueError(`index ${spec} is out of range for axis ${axis} of size ${n}`, op);
     return { start: spec < 0 ? spec + n : spec, step: 1, count: 1, drop: true };
   }
+  if (spec !== null && !Array.isArray(spec))
+    throw new ValueError(`the spec of axis ${axis} must be an index, null or [start, stop, step], got ${describeValue(spec)}`, op);
   const [s, e, st] = spec ?? [];
   const step = st ?? 1;
   if (!Number.isInteger(step) || step === 0) throw new ValueError(`slice step must be a non-zero integer, got ${step} (axis ${axis})`, op);
@@ -164,6 +172,8 @@ function resolveSlice(spec: SliceSpec, n: number, axis: number, op: string): { s
  */
 export function slice<D extends DType>(x: Tensor<D>, specs: readonly SliceSpec[]): Tensor<D> {
   const op = 'slice';
+  checkTensor(x, op, 'x');
+  checkList(specs, op, 'specs', 'an array with one spec per leading axis');
   if (specs.length > x.rank) throw new ShapeError(`${specs.length} slice specs for a tensor of rank ${x.rank} (shape ${fmt(x.shape)})`, op);
   const strides = stridesOf(x.shape);
   let offset = 0;
@@ -194,6 +204,9 @@ export function pad<D extends DType, R extends number>(
   value = 0,
 ): Tensor<D, R> {
   const op = 'pad';
+  checkTensor(x, op, 'x');
+  checkList(widths, op, 'widths', 'an array of [before, after] pairs');
+  if (typeof value !== 'number') throw new ValueError(`value must be a number, got ${describeValue(value)}`, op);
   if (widths.length > x.rank)
     throw new ShapeError(`${widths.length} pad widths for a tensor of rank ${x.rank} (shape ${fmt(x.shape)})`, op);
   if (x.dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`pad value ${value} cannot be stored in int32`, op);
@@ -216,6 +229,7 @@ export function pad<D extends DType, R extends number>(
  */
 export function concat<D extends DType>(tensors: readonly Tensor<D>[], axis = 0): Tensor<D> {
   const op = 'concat';
+  checkTensorList(tensors, op, 'tensors');
   if (tensors.length === 0) throw new ValueError('needs at least one tensor', op);
   const first = tensors[0]!;
   const a = normalizeAxis(axis, first.rank, op);

@@ -1,10 +1,10 @@
 import { assertDType, type DType } from '../dtype.js';
-import { DTypeError, ValueError } from '../errors.js';
+import { DTypeError, describeValue, ValueError } from '../errors.js';
 import { broadcastShapes, type Shape, sameShape } from '../shape.js';
 import { record } from '../tape.js';
 import { emptyTensor, isTensor, shareStorage, type Tensor } from '../tensor.js';
 import { type BinaryOp, binaryOps, type UnaryOp, unaryOps } from './elementwise.js';
-import { backendOf, checkDType, toTensor } from './util.js';
+import { backendOf, checkDType, checkTensor, toTensor } from './util.js';
 
 /**
  * The broadcast shape of elementwise operands. Equal shapes and scalars (the common cases) are
@@ -23,6 +23,7 @@ function resultShape(op: string, ...shapes: Shape[]): Shape {
 /** Applies an elementwise unary primitive from the table. */
 export function unary<D extends DType, R extends number>(op: UnaryOp, x: Tensor<D, R>): Tensor<D, R> {
   const def = unaryOps[op];
+  checkTensor(x, op, 'x');
   checkDType(x.dtype, def.accepts, op);
   const backend = backendOf(op, x);
   const out = emptyTensor(x.shape, x.dtype, backend) as Tensor<D, R>;
@@ -35,10 +36,10 @@ export function unary<D extends DType, R extends number>(op: UnaryOp, x: Tensor<
 export function binary<D extends DType>(op: BinaryOp, a: Tensor<D> | number, b: Tensor<D> | number): Tensor {
   const def = binaryOps[op];
   const first = isTensor(a) ? a : isTensor(b) ? b : undefined;
-  if (!first) throw new ValueError(`at least one operand must be a Tensor, got ${typeof a} and ${typeof b}`, op);
+  if (!first) throw new ValueError(`at least one operand must be a Tensor, got ${describeValue(a)} and ${describeValue(b)}`, op);
   const backend = backendOf(op, first);
-  const ta = toTensor(a, first.dtype, op, backend);
-  const tb = toTensor(b, first.dtype, op, backend);
+  const ta = toTensor(a, first.dtype, op, backend, 'a');
+  const tb = toTensor(b, first.dtype, op, backend, 'b');
   backendOf(op, ta, tb);
   if (ta.dtype !== tb.dtype) {
     throw new DTypeError(`cannot mix ${ta.dtype} and ${tb.dtype}; cast one operand first (e.g. b.cast('${ta.dtype}'))`, op);
@@ -62,12 +63,12 @@ export function binary<D extends DType>(op: BinaryOp, a: Tensor<D> | number, b: 
  */
 export function where<V extends DType>(cond: Tensor<'bool'>, a: Tensor<V> | number, b: Tensor<V> | number): Tensor<V> {
   const op = 'where';
-  if (!isTensor(cond) || cond.dtype !== 'bool')
-    throw new DTypeError(`condition must be a bool tensor, got ${isTensor(cond) ? cond.dtype : typeof cond}`, op);
+  checkTensor(cond, op, 'cond');
+  if (cond.dtype !== 'bool') throw new DTypeError(`condition must be a bool tensor, got ${cond.dtype}`, op);
   const backend = backendOf(op, cond);
   const dtype = (isTensor(a) ? a.dtype : isTensor(b) ? b.dtype : 'float32') as V;
-  const ta = toTensor(a, dtype, op, backend);
-  const tb = toTensor(b, dtype, op, backend);
+  const ta = toTensor(a, dtype, op, backend, 'a');
+  const tb = toTensor(b, dtype, op, backend, 'b');
   backendOf(op, cond, ta, tb);
   if (ta.dtype !== tb.dtype) throw new DTypeError(`branches must share a dtype, got ${ta.dtype} and ${tb.dtype}`, op);
   const shape = resultShape(op, cond.shape, ta.shape, tb.shape);
@@ -86,6 +87,7 @@ export function where<V extends DType>(cond: Tensor<'bool'>, a: Tensor<V> | numb
  */
 export function cast<T extends DType, R extends number>(x: Tensor<DType, R>, dtype: T): Tensor<T, R> {
   const op = 'cast';
+  checkTensor(x, op, 'x');
   assertDType(dtype, op);
   if (x.dtype === dtype) return x as unknown as Tensor<T, R>;
   const backend = backendOf(op, x);
@@ -103,6 +105,7 @@ export function cast<T extends DType, R extends number>(x: Tensor<DType, R>, dty
  * detach(x.mul(2)).requiresGrad; // false
  */
 export function detach<D extends DType, R extends number>(x: Tensor<D, R>): Tensor<D, R> {
+  checkTensor(x, 'detach', 'x');
   return shareStorage(x, x.shape, 'detach') as Tensor<D, R>;
 }
 
@@ -119,6 +122,7 @@ export function identity<D extends DType, R extends number>(x: Tensor<D, R>): Te
  */
 export function clone<D extends DType, R extends number>(x: Tensor<D, R>): Tensor<D, R> {
   const op = 'clone';
+  checkTensor(x, op, 'x');
   const backend = backendOf(op, x);
   const out = emptyTensor(x.shape, x.dtype, backend) as Tensor<D, R>;
   backend.copy(x.view(op), out.view(op), x.dtype);

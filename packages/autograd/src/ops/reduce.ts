@@ -1,11 +1,11 @@
 import type { ArgReduceOp, ReduceOp } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
 import { fmt, ShapeError } from '../errors.js';
-import { type AxisArg, normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
+import { type AxisArg, normalizeAxis, sizeOf } from '../shape.js';
 import { record } from '../tape.js';
 import { emptyTensor, type Tensor } from '../tensor.js';
 import { where } from './pointwise.js';
-import { backendOf, checkDType } from './util.js';
+import { axesOf, backendOf, checkDType, checkTensor } from './util.js';
 
 /** Options of the reductions. */
 export interface ReduceOptions {
@@ -19,8 +19,9 @@ export function reducedShape(shape: readonly number[], axes: readonly number[], 
 }
 
 function reduce<D extends DType>(op: ReduceOp, x: Tensor<D>, axis: AxisArg | undefined, opts: ReduceOptions): Tensor<D> {
+  checkTensor(x, op, 'x');
   checkDType(x.dtype, 'numeric', op);
-  const axes = normalizeAxes(axis, x.rank, op);
+  const axes = axesOf(axis, x.rank, op);
   if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0)) {
     throw new ShapeError(`cannot take the ${op} over an empty axis (shape ${fmt(x.shape)}, axes ${fmt(axes)})`, op);
   }
@@ -108,6 +109,7 @@ export function min<D extends DType>(x: Tensor<D>, axis?: AxisArg, opts: ReduceO
 }
 
 function argReduce(op: ArgReduceOp, x: Tensor, axis: number | undefined, opts: ReduceOptions): Tensor<'int32'> {
+  checkTensor(x, op, 'x');
   checkDType(x.dtype, 'numeric', op);
   const flat = axis === undefined;
   const src = flat ? x.reshape([x.size]) : x;
@@ -152,6 +154,7 @@ export function argmin(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tens
  */
 export function cumsum<D extends DType, R extends number>(x: Tensor<D, R>, axis: number, opts: { reverse?: boolean } = {}): Tensor<D, R> {
   const op = 'cumsum';
+  checkTensor(x, op, 'x');
   checkDType(x.dtype, 'numeric', op);
   const a = normalizeAxis(axis, x.rank, op);
   const backend = backendOf(op, x);

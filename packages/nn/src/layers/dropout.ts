@@ -1,4 +1,4 @@
-import { DTypeError, isTensor, type Tensor, ValueError } from '@carousel/autograd';
+import { checkTensor, DTypeError, type Tensor } from '@carousel/autograd';
 import { Module } from '../module.js';
 import { dropoutMask } from '../rnn/sequence.js';
 import { checkProbability } from '../validate.js';
@@ -26,7 +26,7 @@ export class Dropout extends Module {
   /** Applies the mask in training mode; returns `x` itself in evaluation mode or when `p = 0`. */
   forward(x: Tensor): Tensor {
     const op = 'Dropout.forward';
-    if (!isTensor(x)) throw new ValueError('input must be a Tensor', op);
+    checkTensor(x, op, 'input');
     if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new DTypeError(`input must be float32 or float64, got ${x.dtype}`, op);
     if (!this.training || this.p === 0) return x;
     return dropoutMask(x, this.p);

@@ -1,8 +1,8 @@
 import {
+  checkTensor,
   DTypeError,
   type FloatDType,
   formatShape as fmt,
-  isTensor,
   noGrad,
   randn,
   ShapeError,
@@ -89,7 +89,7 @@ export class Embedding extends Module {
    */
   static fromPretrained(weights: Tensor, opts: PretrainedEmbeddingOptions = {}): Embedding {
     const op = 'Embedding.fromPretrained';
-    if (!isTensor(weights)) throw new ValueError('weights must be a Tensor', op);
+    checkTensor(weights, op, 'weights');
     if (weights.rank !== 2) throw new ShapeError(`weights must be [numEmbeddings, embeddingDim], got ${fmt(weights.shape)}`, op);
     if (weights.dtype !== 'float32' && weights.dtype !== 'float64')
       throw new DTypeError(`weights must be float32 or float64, got ${weights.dtype}`, op);
@@ -106,7 +106,7 @@ export class Embedding extends Module {
   /** Looks up `indices` (int32, any shape, each in `[0, numEmbeddings)`): `[...indices.shape, embeddingDim]`. */
   forward(indices: Tensor): Tensor {
     const op = 'Embedding.forward';
-    if (!isTensor(indices)) throw new ValueError('indices must be a Tensor', op);
+    checkTensor(indices, op, 'indices');
     if (indices.dtype !== 'int32') throw new DTypeError(`indices must be int32, got ${indices.dtype}; cast with .cast('int32')`, op);
     const flat = indices.reshape([indices.size]) as Tensor<'int32'>;
     let rows = this.weight.indexSelect(0, flat);

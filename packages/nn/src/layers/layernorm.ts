@@ -1,4 +1,14 @@
-import { type FloatDType, formatShape as fmt, isTensor, ones, ShapeError, type Tensor, ValueError, zeros } from '@carousel/autograd';
+import {
+  checkTensor,
+  describeValue,
+  type FloatDType,
+  formatShape as fmt,
+  ones,
+  ShapeError,
+  type Tensor,
+  ValueError,
+  zeros,
+} from '@carousel/autograd';
 import { Module, parameter } from '../module.js';
 import { layerNorm } from '../rnn/functional.js';
 import { checkPositiveInt } from '../validate.js';
@@ -42,6 +52,11 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
     super();
+    if (typeof normalizedShape !== 'number' && !Array.isArray(normalizedShape))
+      throw new ValueError(
+        `normalizedShape must be an integer or an array of integers, got ${describeValue(normalizedShape)}`,
+        'LayerNorm',
+      );
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0) throw new ValueError('normalizedShape must have at least one axis', 'LayerNorm');
     shape.forEach((d, i) => {
@@ -60,7 +75,7 @@ export class LayerNorm extends Module {
   /** Normalises `x [..., ...normalizedShape]` over its trailing `normalizedShape.length` axes. */
   forward(x: Tensor): Tensor {
     const op = 'LayerNorm.forward';
-    if (!isTensor(x)) throw new ValueError('input must be a Tensor', op);
+    checkTensor(x, op, 'input');
     const k = this.normalizedShape.length;
     const tail = x.shape.slice(x.rank - k);
     if (x.rank < k || tail.some((d, i) => d !== this.normalizedShape[i])) {

@@ -1,4 +1,4 @@
-import { type FloatDType, matmul, type Tensor, zeros } from '@carousel/autograd';
+import { checkTensor, type FloatDType, matmul, type Tensor, zeros } from '@carousel/autograd';
 import { uniform } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
@@ -38,6 +38,7 @@ export class Linear extends Module {
 
   /** `x·Wᵀ + b` over the last axis of `x`. */
   forward(x: Tensor): Tensor {
+    checkTensor(x, 'Linear.forward', 'input');
     const y = matmul(x, this.weight, { transposeB: true }); // reads Wᵀ in place, no copy
     return this.bias ? y.add(this.bias) : y;
   }

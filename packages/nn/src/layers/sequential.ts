@@ -1,4 +1,4 @@
-import { type Tensor, ValueError } from '@carousel/autograd';
+import { checkTensor, describeValue, type Tensor, ValueError } from '@carousel/autograd';
 import { Module } from '../module.js';
 
 /**
@@ -46,7 +46,10 @@ export class Sequential extends Module {
   /** Adds a module at the end (named by its position) and returns this. */
   append(module: Layer): this {
     if (!(module instanceof Module) || typeof (module as { forward?: unknown }).forward !== 'function') {
-      throw new ValueError(`child ${this.#layers.length} must be a Module with a forward method, got ${describe(module)}`, 'Sequential');
+      throw new ValueError(
+        `child ${this.#layers.length} must be a Module with a forward method, got ${describeValue(module)}`,
+        'Sequential',
+      );
     }
     if (module === (this as Module)) throw new ValueError('a Sequential cannot contain itself', 'Sequential');
     (this as unknown as Record<string, Layer>)[String(this.#layers.length)] = module;
@@ -56,6 +59,7 @@ export class Sequential extends Module {
 
   /** Feeds `x` through every child in order (the identity when empty). */
   forward(x: Tensor): Tensor {
+    checkTensor(x, 'Sequential.forward', 'input');
     let y = x;
     for (const m of this.#layers) y = m.forward(y);
     return y;
@@ -65,10 +69,4 @@ export class Sequential extends Module {
   [Symbol.iterator](): Iterator<Layer> {
     return this.#layers[Symbol.iterator]();
   }
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (typeof x === 'object') return (x as object).constructor?.name ?? 'an object';
-  return typeof x;
 }

@@ -92,6 +92,7 @@ export class AdamW extends Adam {
   protected override readonly decoupled: boolean = true;
 
   constructor(params: Params<AdamOptions>, opts: AdamOptions = {}) {
-    super(params, { ...opts, weightDecay: opts.weightDecay ?? 1e-2 });
+    // anything but an object goes through as it is, for the base class to reject by name
+    super(params, typeof opts === 'object' && opts !== null ? { ...opts, weightDecay: opts.weightDecay ?? 1e-2 } : opts);
   }
 }

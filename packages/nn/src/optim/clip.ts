@@ -1,4 +1,4 @@
-import { isTensor, keep, noGrad, scalar, stack, type Tensor, tidy, ValueError } from '@carousel/autograd';
+import { describeValue, isTensor, keep, noGrad, scalar, stack, type Tensor, tidy, ValueError } from '@carousel/autograd';
 
 /** Options of {@link clipGradNorm}. */
 export interface ClipGradNormOptions {
@@ -8,9 +8,9 @@ export interface ClipGradNormOptions {
 
 function gradsOf(op: string, params: Tensor | readonly Tensor[]): Tensor[] {
   const list = isTensor(params) ? [params] : params;
-  if (!Array.isArray(list)) throw new ValueError('params must be a Tensor or a list of Tensors', op);
+  if (!Array.isArray(list)) throw new ValueError(`params must be a Tensor or a list of Tensors, got ${describeValue(params)}`, op);
   return list.flatMap((p, i) => {
-    if (!isTensor(p)) throw new ValueError(`parameter ${i} is not a Tensor`, op);
+    if (!isTensor(p)) throw new ValueError(`parameter ${i} is not a Tensor, got ${describeValue(p)}`, op);
     return p.grad ? [p] : [];
   });
 }

@@ -1,4 +1,15 @@
-import { DTypeError, formatShape as fmt, isTensor, keep, noGrad, ShapeError, type Tensor, tidy, ValueError } from '@carousel/autograd';
+import {
+  DTypeError,
+  describeValue,
+  formatShape as fmt,
+  isTensor,
+  keep,
+  noGrad,
+  ShapeError,
+  type Tensor,
+  tidy,
+  ValueError,
+} from '@carousel/autograd';
 
 /** Hyperparameters every optimizer has: the learning rate, which schedulers change. */
 export interface BaseOptimizerOptions {
@@ -73,6 +84,7 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
     defaults: Required<O>,
     opts: O,
   ) {
+    if (typeof opts !== 'object' || opts === null) throw new ValueError(`options must be an object, got ${describeValue(opts)}`, name);
     const known = new Set(Object.keys(defaults));
     const checkKeys = (o: object, where: string) => {
       for (const k of Object.keys(o)) {
@@ -83,16 +95,19 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
     checkKeys(opts, 'the options');
     const base = { ...defaults, ...definedOnly(opts) } as Required<O>;
     if (!Array.isArray(params) || params.length === 0)
-      throw new ValueError('needs a non-empty list of parameters or parameter groups', name);
+      throw new ValueError(`needs a non-empty list of parameters or parameter groups, got ${describeValue(params)}`, name);
     const specs: ParamGroupSpec<O>[] = isTensor(params[0]) ? [{ params } as unknown as ParamGroupSpec<O>] : (params as ParamGroupSpec<O>[]);
     const seen = new Set<Tensor>();
     this.paramGroups = specs.map((spec, gi) => {
-      if (!spec || !Array.isArray(spec.params))
-        throw new ValueError(`parameter group ${gi} must be an object with a 'params' list (or pass a plain list of tensors)`, name);
+      if (typeof spec !== 'object' || spec === null || !Array.isArray(spec.params))
+        throw new ValueError(
+          `parameter group ${gi} must be an object with a 'params' list (or pass a plain list of Tensors, e.g. model.parameters()), got ${describeValue(spec)}`,
+          name,
+        );
       checkKeys(spec, `parameter group ${gi}`);
       const group = { ...base, ...definedOnly(spec), params: [...spec.params] } as ParamGroup<O>;
       group.params.forEach((p, i) => {
-        if (!isTensor(p)) throw new ValueError(`parameter ${i} of group ${gi} is not a Tensor`, name);
+        if (!isTensor(p)) throw new ValueError(`parameter ${i} of group ${gi} is not a Tensor, got ${describeValue(p)}`, name);
         if (!p.requiresGrad || !p.isLeaf)
           throw new ValueError(`parameter ${i} of group ${gi} (shape ${fmt(p.shape)}) must be a leaf that requires grad`, name);
         if (seen.has(p)) throw new ValueError(`parameter ${i} of group ${gi} (shape ${fmt(p.shape)}) appears more than once`, name);

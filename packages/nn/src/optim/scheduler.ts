@@ -1,4 +1,4 @@
-import { ValueError } from '@carousel/autograd';
+import { describeValue, ValueError } from '@carousel/autograd';
 import type { Optimizer } from './optimizer.js';
 
 /** A snapshot of a scheduler: see {@link LRScheduler.stateDict}. */
@@ -38,6 +38,9 @@ export abstract class LRScheduler {
     /** The optimizer whose groups' `lr` this schedule sets. */
     readonly optimizer: Optimizer,
   ) {
+    // duck-typed, as isTensor is: an optimizer from another copy of the package still schedules
+    if (!Array.isArray((optimizer as { paramGroups?: unknown } | null)?.paramGroups))
+      throw new ValueError(`optimizer must be an Optimizer (SGD, Adam, …), got ${describeValue(optimizer)}`, new.target.name);
     this.baseLrs = optimizer.paramGroups.map((g) => (g.initialLr ??= g.lr));
   }
 
