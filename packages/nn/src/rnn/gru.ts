@@ -1,4 +1,14 @@
-import { type GRULayerInputs, gruSequence, hasFusedKernel, ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
+import {
+  checkTensor,
+  type GRULayerInputs,
+  gruSequence,
+  hasFusedKernel,
+  ShapeError,
+  stack,
+  type Tensor,
+  ValueError,
+  zeros,
+} from '@carousel/autograd';
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
@@ -191,6 +201,8 @@ export class GRUCell extends Module {
   /** One step from `h` (zeros when omitted); returns the new hidden state. */
   forward(x: Tensor, h?: Tensor): Tensor {
     const op = 'GRUCell.forward';
+    checkTensor(x, op, 'input');
+    if (h !== undefined) checkTensor(h, op, 'h');
     const xb = x.rank === 1 ? x.unsqueeze(0) : x;
     if (xb.rank !== 2 || xb.shape[1] !== this.inputSize)
       throw new ShapeError(`input must be [B, ${this.inputSize}] or [${this.inputSize}], got [${x.shape.join(', ')}]`, op);

@@ -1,5 +1,6 @@
 import {
   bernoulli,
+  checkTensor,
   concat,
   hasFusedKernel,
   type LSTMCellSpec,
@@ -486,6 +487,7 @@ export class LSTMCell extends Module {
   /** One step from `state` (zeros when omitted); returns the new `{ h, c }`. */
   forward(x: Tensor, state?: { h: Tensor; c: Tensor }): { h: Tensor; c: Tensor } {
     const op = 'LSTMCell.forward';
+    checkTensor(x, op, 'input');
     const unbatched = x.rank === 1;
     const xb = unbatched ? x.unsqueeze(0) : x;
     if (xb.rank !== 2 || xb.shape[1] !== this.inputSize) {

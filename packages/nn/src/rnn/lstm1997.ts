@@ -1,4 +1,14 @@
-import { concat, formatShape as fmt, ShapeError, type Tensor, tensor, ValueError, zeros } from '@carousel/autograd';
+import {
+  checkTensor,
+  concat,
+  describeValue,
+  formatShape as fmt,
+  ShapeError,
+  type Tensor,
+  tensor,
+  ValueError,
+  zeros,
+} from '@carousel/autograd';
 import { uniform } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
@@ -148,6 +158,11 @@ export class LSTM1997 extends Module {
 
   constructor(opts: LSTM1997Options) {
     super();
+    if (typeof opts !== 'object' || opts === null)
+      throw new ValueError(
+        `expected an options object ({ inputSize, outputSize, blocks, cellsPerBlock, … }), got ${describeValue(opts)}`,
+        'LSTM1997',
+      );
     const { inputSize: I, outputSize: K, blocks: C, cellsPerBlock: S } = opts;
     checkPositiveInt('LSTM1997', { inputSize: I, outputSize: K, blocks: C, cellsPerBlock: S });
     for (const [name, v] of [
@@ -219,6 +234,7 @@ export class LSTM1997 extends Module {
   /** Runs a sequence `[T, B, I]` (or unbatched `[T, I]`) from `state` (zeros by default). */
   forward(x: Tensor, state?: State1997): Output1997 {
     const op = 'LSTM1997.forward';
+    checkTensor(x, op, 'input');
     const { inputSize: I, blocks: C, cellsPerBlock: S, truncated, outputGate } = this.config;
     const recurrent = this.config.connectivity === 'F';
     if ((x.rank !== 3 && x.rank !== 2) || x.shape[x.rank - 1] !== I)

@@ -1,4 +1,4 @@
-import { ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
+import { checkTensor, ShapeError, stack, type Tensor, ValueError, zeros } from '@carousel/autograd';
 import { rnnDefault } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkPositiveInt } from '../validate.js';
@@ -108,6 +108,8 @@ export class RNNCell extends Module {
   /** One step from `h` (zeros when omitted); returns the new hidden state. */
   forward(x: Tensor, h?: Tensor): Tensor {
     const op = 'RNNCell.forward';
+    checkTensor(x, op, 'input');
+    if (h !== undefined) checkTensor(h, op, 'h');
     const dtype = this.weight_ih.dtype;
     const xb = x.rank === 1 ? x.unsqueeze(0) : x;
     if (xb.rank !== 2 || xb.shape[1] !== this.inputSize)

@@ -1,5 +1,6 @@
 import {
   bernoulli,
+  checkTensor,
   concat,
   formatShape as fmt,
   type InputProjection,
@@ -55,6 +56,7 @@ export function timeMajor(
   layer: { readonly inputSize: number; readonly batchFirst: boolean; readonly dtype: string },
   op: string,
 ): { seq: Tensor; unbatched: boolean; T: number; B: number } {
+  checkTensor(x, op, 'input');
   if (x.rank !== 2 && x.rank !== 3)
     throw new ShapeError(
       `input must be [T, B, ${layer.inputSize}]${layer.batchFirst ? ' (batchFirst: [B, T, …])' : ''} or unbatched [T, ${layer.inputSize}], got ${fmt(x.shape)}`,
@@ -218,6 +220,7 @@ export function projectedInputs({ x, wih, bih }: InputProjection): Tensor {
  * dropoutMask(ones([1000]), 0.5).mean(); // ≈ 1
  */
 export function dropoutMask(x: Tensor, p: number): Tensor {
+  checkTensor(x, 'dropoutMask', 'x');
   const keep = noGrad(() =>
     bernoulli(1 - p, x.shape)
       .cast(x.dtype)
