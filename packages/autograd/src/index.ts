@@ -7,6 +7,7 @@ export {
   type ArgReduceOp,
   type AxisDims,
   type Backend,
+  type BackendOptions,
   type Buf,
   getBackend,
   type MatmulDims,
@@ -15,6 +16,7 @@ export {
   registerBackend,
   setBackend,
   type View,
+  type WebGPUOptions,
 } from './backends/backend.js';
 export { type CpuConfig, configureCpu } from './backends/cpu/wasm/index.js';
 export type { DType, FloatDType, NumericDType, Scalar, TypedArray, TypedArrayFor } from './dtype.js';

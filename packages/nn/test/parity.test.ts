@@ -2,68 +2,11 @@
 // the same weights and inputs must give the same outputs, final states, loss and every gradient
 // as PyTorch's float64 run — to 1e-10 in float64 (CPU), to float32 precision in float32 (CPU and
 // WebGPU), relative to each tensor's scale.
-import { readFileSync } from 'node:fs';
-import { type FloatDType, setBackend, type Tensor, tensor, tidy } from '@carousel/autograd';
+import { setBackend, tidy } from '@carousel/autograd';
 import { closeMismatch } from '@carousel/autograd/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRU, Linear, LSTM } from '../src/index.js';
+import { load, maxAbs, reference, run } from './parity-cases.js';
 import { webgpuAvailable } from './webgpu.js';
-
-type Nested = number | Nested[];
-interface Case {
-  name: string;
-  shapes: { I: number; H: number; B: number; T: number; O: number };
-  params: Record<string, Nested>;
-  inputs: { x: Nested; target: Nested; h0?: Nested; c0?: Nested };
-  float64: { output: Nested; h_n: Nested; c_n?: Nested; y: Nested; loss: number; grads: Record<string, Nested> };
-}
-const load = (file: string): Case[] => {
-  const json = JSON.parse(readFileSync(new URL(`./golden/${file}`, import.meta.url), 'utf8'));
-  return [json, ...json.extra_cases];
-};
-
-const maxAbs = (x: Nested): number => (Array.isArray(x) ? Math.max(0, ...x.map(maxAbs)) : Math.abs(x));
-
-/** Every compared tensor of a run, by name: outputs, states, loss and the gradients (`grad <name>`). */
-function run(kind: 'lstm' | 'gru', c: Case, dtype: FloatDType): Record<string, Tensor> {
-  const { I, H, O } = c.shapes;
-  const layer = kind === 'lstm' ? new LSTM(I, H, { dtype }) : new GRU(I, H, { dtype });
-  const head = new Linear(H, O, { dtype });
-  const t = (v: Nested) => tensor(v as number[], { dtype });
-  layer.loadStateDict(
-    Object.fromEntries(
-      Object.entries(c.params)
-        .filter(([k]) => !k.startsWith('head.'))
-        .map(([k, v]) => [k, t(v)]),
-    ),
-  );
-  head.loadStateDict({ weight: t(c.params['head.weight']!), bias: t(c.params['head.bias']!) });
-  const x = t(c.inputs.x);
-  x.requiresGrad = true;
-  // the files store h0/c0 and h_n/c_n as [B, H]: one layer, one direction
-  const state = c.inputs.h0 ? { h: t(c.inputs.h0).unsqueeze(0), ...(c.inputs.c0 ? { c: t(c.inputs.c0).unsqueeze(0) } : {}) } : undefined;
-  const { output, state: final } = layer.forward(x, state);
-  const y = head.forward(output.slice([-1]));
-  const loss = y.sub(t(c.inputs.target)).square().mean();
-  loss.backward();
-  // clones: a parameter's gradient goes with the parameter when the caller's tidy disposes it
-  const out: Record<string, Tensor> = { output, h_n: final.h.squeeze(0), y, loss: loss.reshape([1]), 'grad x': x.grad!.clone() };
-  const c_n = (final as { c?: Tensor }).c;
-  if (c_n) out.c_n = c_n.squeeze(0);
-  for (const [k, p] of layer.namedParameters()) out[`grad ${k}`] = p.grad!.clone();
-  out['grad head.weight'] = head.weight.grad!.clone();
-  out['grad head.bias'] = head.bias!.grad!.clone();
-  return out;
-}
-
-/** The float64 reference of every compared tensor, by the names `run` gives them. */
-function reference(c: Case): Record<string, Nested> {
-  const ref = c.float64;
-  const want: Record<string, Nested> = { output: ref.output, h_n: ref.h_n, y: ref.y, loss: [ref.loss] };
-  if (ref.c_n) want.c_n = ref.c_n;
-  for (const [name, g] of Object.entries(ref.grads)) want[`grad ${name}`] = g;
-  return want;
-}
 
 /** Worst error relative to the tensor's scale (max(1, max|ref|)), per backend and dtype. */
 const worst = new Map<string, number>();

@@ -1,5 +1,5 @@
 import type { DType, TypedArray } from '../dtype.js';
-import { BackendError } from '../errors.js';
+import { BackendError, ValueError } from '../errors.js';
 import type { BinaryOp, UnaryOp } from '../ops/elementwise.js';
 import type { Shape } from '../shape.js';
 import { cpuBackend } from './cpu/index.js';
@@ -195,12 +195,60 @@ export interface Backend {
   fused?: Partial<FusedKernels>;
 }
 
-const registry = new Map<string, () => Promise<Backend> | Backend>([
-  ['cpu', () => cpuBackend],
+/**
+ * Options of the `webgpu` backend: `setBackend('webgpu', options)`.
+ *
+ * **`f16`** stores float32 tensors as IEEE 754 half precision on the GPU: half the memory and
+ * half the memory traffic of every kernel. Kernels still compute in f32: each value is converted
+ * on load, and the result rounded (to nearest, ties to even) when stored. The dtype stays
+ * `'float32'` everywhere, but every value a tensor holds is a half: about 3 significant digits
+ * (relative spacing 2⁻¹⁰ ≈ 1e-3), magnitudes up to 65504 (beyond, ±Infinity), subnormals down to
+ * 6e-8 (smaller values become 0). Each op rounds its output, so chains of ops and training
+ * accumulate those errors. It is storage precision, like TF.js's `WEBGL_FORCE_F16_TEXTURES` and
+ * like PyTorch's `.half()` tensors (whose CUDA kernels mostly compute in f32 too); PyTorch's
+ * automatic mixed precision also keeps f32 master weights and scales the loss, which this mode
+ * does not. int32 and bool tensors are unchanged.
+ *
+ * It needs the adapter feature `'shader-f16'` (requested only for this mode); without it
+ * `setBackend` throws a {@link BackendError}. The f16 backend is a separate instance, named
+ * `'webgpu-f16'` (what {@link getBackend} and `t.backend` then say), on its own device: tensors
+ * of the two modes never mix, and an op given one of each throws a {@link BackendError}.
+ *
+ * @example
+ * await setBackend('webgpu', { f16: true }); // throws a BackendError without 'shader-f16'
+ * const w = randn([1024, 1024]); // float32 tensor, 2 MiB on the GPU instead of 4
+ * console.log(getBackend(), w.dtype); // 'webgpu-f16' 'float32'
+ */
+export interface WebGPUOptions {
+  /** Store float32 tensors as f16 (default false). */
+  f16?: boolean;
+}
+
+/**
+ * The options `setBackend(name, options)` takes for a backend name: {@link WebGPUOptions} for
+ * `'webgpu'`, none for the others.
+ *
+ * @example
+ * const options: BackendOptions<'webgpu'> = { f16: true };
+ */
+export type BackendOptions<N extends string = string> = N extends 'webgpu' ? WebGPUOptions : Record<string, never>;
+
+interface Entry {
+  factory: (options: WebGPUOptions) => Promise<Backend> | Backend;
+  /** The option keys the backend takes, and their type. */
+  options: Readonly<Record<string, 'boolean'>>;
+}
+
+const registry = new Map<string, Entry>([
+  ['cpu', { factory: () => cpuBackend, options: {} }],
   // loaded on first use: the device code (and, in Node, the optional 'webgpu' package) stays out of CPU-only runs
-  ['webgpu', async () => (await import('./webgpu/index.js')).createWebGPUBackend()],
+  ['webgpu', { factory: async (o) => (await import('./webgpu/index.js')).createWebGPUBackend(o), options: { f16: 'boolean' } }],
 ]);
-const instances = new Map<string, Backend>();
+/**
+ * Backends made or being made, by name and options: `webgpu` and `webgpu:f16` are two instances (two
+ * devices). Promises, so that concurrent first calls share one instance; a failed one is forgotten.
+ */
+const instances = new Map<string, Promise<Backend>>();
 let current: Backend | undefined;
 
 /**
@@ -213,30 +261,60 @@ let current: Backend | undefined;
  * }
  */
 export function registerBackend(name: string, factory: () => Promise<Backend> | Backend): void {
-  registry.set(name, factory);
+  registry.set(name, { factory, options: {} });
 }
 
 /**
  * Switches the active backend. Async because WebGPU needs an adapter; fails with a
- * {@link BackendError} naming what is missing.
+ * {@link BackendError} naming what is missing. `options` configure a backend (see
+ * {@link WebGPUOptions}); each distinct configuration is its own backend instance, made once.
  *
+ * @throws {@link BackendError} for an unknown or unavailable backend (no WebGPU adapter, or no
+ *   'shader-f16' for `{ f16: true }`).
+ * @throws {@link ValueError} for an option the backend does not take, or of the wrong type.
  * @example
  * await setBackend('cpu');
+ * @example
+ * await setBackend('webgpu'); // float32 tensors stored as f32
+ * await setBackend('webgpu', { f16: true }); // … or as f16 (another instance: 'webgpu-f16')
  */
-export async function setBackend(name: string): Promise<void> {
-  current = await loadBackend(name);
+export async function setBackend<N extends string>(name: N, options?: BackendOptions<N>): Promise<void> {
+  current = await loadBackend(name, options as WebGPUOptions | undefined);
 }
 
-async function loadBackend(name: string): Promise<Backend> {
-  const existing = instances.get(name);
-  if (existing) return existing;
-  const factory = registry.get(name);
-  if (!factory) {
+async function loadBackend(name: string, options: WebGPUOptions = {}): Promise<Backend> {
+  const entry = registry.get(name);
+  if (!entry) {
     throw new BackendError(`unknown backend '${name}'; registered: ${[...registry.keys()].join(', ')}`, 'setBackend');
   }
-  const backend = await factory();
-  instances.set(name, backend);
+  const key = name + instanceSuffix(name, entry, options);
+  let backend = instances.get(key);
+  if (!backend) {
+    const made = (async () => entry.factory(options))();
+    instances.set(key, made);
+    made.catch(() => instances.get(key) === made && instances.delete(key));
+    backend = made;
+  }
   return backend;
+}
+
+/** Checks `options` against what the backend takes; the instance key's suffix (`:f16`), '' for defaults. */
+function instanceSuffix(name: string, entry: Entry, options: object): string {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValueError(`options must be a plain object, got ${options === null ? 'null' : typeof options}`, 'setBackend');
+  }
+  const known = Object.keys(entry.options);
+  let suffix = '';
+  for (const [k, v] of Object.entries(options)) {
+    if (!Object.hasOwn(entry.options, k)) {
+      const takes = known.length ? `it takes ${known.map((o) => `'${o}'`).join(', ')}` : 'it takes no options';
+      throw new ValueError(`unknown option '${k}' for backend '${name}'; ${takes}`, 'setBackend');
+    }
+    if (v === undefined) continue;
+    if (typeof v !== entry.options[k]) throw new ValueError(`option '${k}' must be a ${entry.options[k]}, got ${typeof v}`, 'setBackend');
+    if (v) suffix += `:${k}`;
+  }
+  return suffix;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Vitest setup for the autograd project: lets the WebGPU suite find a Vulkan driver on machines
 // without a GPU. Debian's chromium package ships SwiftShader's Vulkan ICD; point the Vulkan loader
-// at it unless the environment already chose a driver. Harmless for the CPU tests.
+// at it unless the environment already chose a driver. Harmless for the CPU tests. The f16 test
+// files choose a driver with 'shader-f16' instead (f16.ts).
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

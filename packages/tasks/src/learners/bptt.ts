@@ -9,12 +9,12 @@ export type BpttModel = (typeof BPTT_MODELS)[number];
 
 /**
  * The float type a baseline trains in on the active backend: float64 on the CPU (as the paper's
- * learner), float32 on WebGPU (WGSL has no f64).
+ * learner), float32 on the others (WebGPU's WGSL has no f64).
  *
  * @example
  * baselineDType(); // 'float64' on the CPU backend
  */
-export const baselineDType = (): 'float32' | 'float64' => (getBackend() === 'webgpu' ? 'float32' : 'float64');
+export const baselineDType = (): 'float32' | 'float64' => (getBackend() === 'cpu' ? 'float64' : 'float32');
 
 /**
  * The zoo layer of a BPTT model, configured as every experiment's baseline (forget-gate LSTMs
@@ -146,8 +146,8 @@ export interface BpttLearner extends SequenceLearner {
  */
 export function bpttLearner(model: BpttModel, spec: LearnerSpec, hidden: number, dtype = baselineDType()): BpttLearner {
   const backend = getBackend();
-  if (backend === 'webgpu' && dtype === 'float64')
-    throw new BackendError(`the ${model} baseline cannot train in float64 on webgpu (WGSL has no f64): use float32`, 'bpttLearner');
+  if (backend !== 'cpu' && dtype === 'float64')
+    throw new BackendError(`the ${model} baseline cannot train in float64 on ${backend} (only the CPU has float64): use float32`, 'bpttLearner');
   setSeed(spec.seed);
   const net = new BaselineNet(model, { ...spec, hidden, outputActivation: spec.outputActivation ?? 'logistic', dtype });
   const params = net.parameters();

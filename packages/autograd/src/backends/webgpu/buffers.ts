@@ -1,9 +1,11 @@
 /// <reference types="@webgpu/types" />
 import type { DType } from '../../dtype.js';
+import type { Storage } from './shaders/common.js';
 
 /**
  * A tensor's device buffer: a GPUBuffer from the pool (possibly larger than needed: its size class)
- * and what it holds. Every dtype is stored as 4-byte elements: f32, i32, and bool as u32 0/1.
+ * and what it holds. Elements are 4 bytes (f32, i32, and bool as u32 0/1), or 2 for float32 data
+ * stored as f16; kernels read `storage` to pick their bindings' types.
  */
 export class GpuBuf {
   freed = false;
@@ -14,6 +16,7 @@ export class GpuBuf {
     readonly dtype: DType,
     /** Elements in use. */
     readonly size: number,
+    readonly storage: Storage,
   ) {}
 }
 

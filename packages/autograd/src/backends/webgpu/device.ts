@@ -53,16 +53,37 @@ function noAdapterMessage(): string {
   );
 }
 
-/** Finds an adapter and opens a device with the adapter's compute limits; a BackendError names what is missing. */
-export async function acquireDevice(): Promise<GpuDevice> {
-  let gpu: GPU | undefined;
-  if (typeof navigator !== 'undefined' && (navigator as Navigator).gpu) gpu = (navigator as Navigator).gpu;
-  else if (isNode) gpu = await nodeGpu();
+/** Describes an adapter in one line (vendor, architecture, description), for messages. */
+function describe(adapter: GPUAdapter): string {
+  const info = adapter.info;
+  return [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+}
+
+/**
+ * Finds an adapter and opens a device with the adapter's compute limits (and, for `f16`, the
+ * 'shader-f16' feature, requested only then); a BackendError names what is missing. `gpu` replaces
+ * `navigator.gpu` or Dawn's (tests fake adapters with it).
+ */
+export async function acquireDevice({ f16 = false }: { f16?: boolean } = {}, gpu?: GPU): Promise<GpuDevice> {
+  if (!gpu && typeof navigator !== 'undefined' && (navigator as Navigator).gpu) gpu = (navigator as Navigator).gpu;
+  else if (!gpu && isNode) gpu = await nodeGpu();
   if (!gpu) throw new BackendError('WebGPU is not available: this environment has no navigator.gpu', 'setBackend');
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new BackendError(noAdapterMessage(), 'setBackend');
+  const description = describe(adapter);
+  if (f16 && !adapter.features.has('shader-f16')) {
+    throw new BackendError(
+      `WebGPU f16 storage needs the adapter feature 'shader-f16', which this adapter (${description}) does not have. ` +
+        "Use setBackend('webgpu') for float32 storage on it" +
+        (isNode
+          ? ", or point VK_ICD_FILENAMES at a Vulkan driver that has it: a GPU's, or, without a GPU, a recent Mesa lavapipe (Mesa 25's has it; SwiftShader has none)."
+          : '.'),
+      'setBackend',
+    );
+  }
   const l = adapter.limits;
   const device = await adapter.requestDevice({
+    requiredFeatures: f16 ? ['shader-f16'] : [],
     requiredLimits: {
       maxBufferSize: l.maxBufferSize,
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
@@ -74,7 +95,5 @@ export async function acquireDevice(): Promise<GpuDevice> {
       maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     },
   });
-  const info = adapter.info;
-  const description = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
   return { device, limits: device.limits, description };
 }

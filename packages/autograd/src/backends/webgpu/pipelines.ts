@@ -45,7 +45,10 @@ export class PipelineCache {
   get(key: string, source: () => string): Kernel {
     const hit = this.#kernels.get(key);
     if (hit) return hit;
-    const code = source();
+    let code = source();
+    // f16 is an extension: a module naming the type must enable it first (the device has it: only
+    // an f16 backend, whose device was opened with 'shader-f16', generates such kernels)
+    if (/\bf16\b/.test(code)) code = `enable f16;\n${code}`;
     const access: string[] = [];
     for (const m of code.matchAll(/@binding\((\d+)\) var<storage, (read|read_write)>/g)) access[Number(m[1])] = m[2] === 'read' ? 'r' : 'w';
     const signature = access.slice(0, -1).join(',');

@@ -2,7 +2,7 @@
 // recurrent matmul): one dispatch per step forward and backward, like the LSTM's. The math is the
 // CPU kernel's (cpu/fused/gru.ts).
 import type { Buf, GRUGradBufs, SequenceDims } from '../../backend.js';
-import { bindings } from '../shaders/common.js';
+import { bindings, load, type Storage, store } from '../shaders/common.js';
 import {
   backwardOrder,
   biasAndPeep,
@@ -26,16 +26,18 @@ interface GRUSaved {
 }
 
 // The parameter block (i32): 0 T, 1 B, 2 H, 3 t, 4 G = 3, 5 save activations, 6 their offset.
-// The work buffer S holds h of steps 0…T, then (when saved) r, z, n and W_hn·h + b_hn of every
-// step, `[T, B, 4, H]`.
-function forwardSource(tile: Tile): string {
+// The work buffer S (f32) holds h of steps 0…T, then (when saved) r, z, n and W_hn·h + b_hn of
+// every step, `[T, B, 4, H]`. AUX and DH are f32 work buffers; XW, W, GO, DXW and DHW are stored
+// as `t`, the backend's tensors (converted on load and store).
+function forwardSource(tile: Tile, t: Storage): string {
+  const xw = (at: string) => load(t, `XW[${at}]`);
   const epilogue = `  let BH = B * H;
   let s = b * H + k;
   let xo = (t * B + b) * 3 * H + k;
-  let r = sigmoid_(XW[xo] + (acc[0] + AUX[k]));
-  let z = sigmoid_(XW[xo + H] + (acc[1] + AUX[H + k]));
+  let r = sigmoid_(${xw('xo')} + (acc[0] + AUX[k]));
+  let z = sigmoid_(${xw('xo + H')} + (acc[1] + AUX[H + k]));
   let hn = acc[2] + AUX[2 * H + k];
-  let n = tanhf(XW[xo + 2 * H] + r * hn);
+  let n = tanhf(${xw('xo + 2 * H')} + r * hn);
   S[(t + 1) * BH + s] = (1.0 - z) * n + z * S[t * BH + s];
   if (P[5] != 0) {
     let ao = P[6] + (t * B + b) * 4 * H + k;
@@ -45,16 +47,17 @@ function forwardSource(tile: Tile): string {
     S[ao + 3 * H] = hn;
   }`;
   return `${bindings([
-    ['XW', 'f32', 'read'],
-    ['W', 'f32', 'read'],
+    ['XW', t, 'read'],
+    ['W', t, 'read'],
     ['AUX', 'f32', 'read'],
     ['S', 'f32', 'read_write'],
   ])}
 ${ACTIVATIONS}
-${forwardMain(tile, epilogue)}`;
+${forwardMain(tile, t, epilogue)}`;
 }
 
-function backwardSource(tile: Tile): string {
+function backwardSource(tile: Tile, t: Storage): string {
+  const st = (v: string) => store(t, v);
   // DH carries z ⊙ dh from step t + 1 to step t; the extra step t = −1 adds the recurrent part,
   // leaving dh0 in it. DHW is the gradient of h·W_hhᵀ + b_hh: dxw but r ⊙ dpre_n in the n block.
   const epilogue = `  let BH = B * H;
@@ -64,7 +67,7 @@ function backwardSource(tile: Tile): string {
   } else {
     let xo = (t * B + b) * 3 * H + k;
     let ao = P[6] + (t * B + b) * 4 * H + k;
-    let dht = GO[t * BH + s] + acc + DH[s];
+    let dht = ${load(t, 'GO[t * BH + s]')} + acc + DH[s];
     let r = S[ao];
     let z = S[ao + H];
     let n = S[ao + 2 * H];
@@ -72,24 +75,24 @@ function backwardSource(tile: Tile): string {
     let dpn = dht * (1.0 - z) * (1.0 - n * n);
     let dpz = dht * (S[t * BH + s] - n) * z * (1.0 - z);
     let dpr = dpn * hn * r * (1.0 - r);
-    DXW[xo] = dpr;
-    DXW[xo + H] = dpz;
-    DXW[xo + 2 * H] = dpn;
-    DHW[xo] = dpr;
-    DHW[xo + H] = dpz;
-    DHW[xo + 2 * H] = dpn * r;
+    DXW[xo] = ${st('dpr')};
+    DXW[xo + H] = ${st('dpz')};
+    DXW[xo + 2 * H] = ${st('dpn')};
+    DHW[xo] = ${st('dpr')};
+    DHW[xo + H] = ${st('dpz')};
+    DHW[xo + 2 * H] = ${st('dpn * r')};
     DH[s] = dht * z;
   }`;
   return `${bindings([
-    ['DXW', 'f32', 'read_write'],
-    ['DHW', 'f32', 'read_write'],
-    ['W', 'f32', 'read'],
-    ['GO', 'f32', 'read'],
+    ['DXW', t, 'read_write'],
+    ['DHW', t, 'read_write'],
+    ['W', t, 'read'],
+    ['GO', t, 'read'],
     ['S', 'f32', 'read'],
     ['DH', 'f32', 'read_write'],
   ])}
 ${ACTIVATIONS}
-${backwardMain(tile, 'DHW', epilogue)}`;
+${backwardMain(tile, t, 'DHW', epilogue)}`;
 }
 
 /** Runs the forward into `S` (h of steps 0…T, and the activations at `aOff` when `aOff ≥ 0`). */
@@ -136,10 +139,12 @@ export function gruBackward(host: FusedHost, savedAny: unknown, gOut: Buf, grads
   const aOff = (T + 1) * BH;
   const S = temps.alloc(aOff + T * B * 4 * H);
   const { params, tile } = encodeForward(host, temps, saved, S, aOff);
-  const dhw = temps.alloc(T * B * GH);
-  host.backend.fill(grads.h0, 'float32', BH, 0);
+  const dhw = temps.tensor(T * B * GH);
+  const dh = temps.alloc(BH);
+  host.backend.fill(dh, 'float32', BH, 0);
   const kernel = stepKernel(host, 'gruSequence:backward', tile, backwardSource);
-  runSteps(host, kernel, [grads.xw, dhw, inputs.whh, gOut, S, grads.h0], params, dims, tile, [...backwardOrder(T), -1]);
+  runSteps(host, kernel, [grads.xw, dhw, inputs.whh, gOut, S, dh], params, dims, tile, [...backwardOrder(T), -1]);
+  copyVec(host, dh, 0, grads.h0, 0, BH);
   weightGrads(host, dhw, S, T * B, GH, H, grads.whh, grads.bhh);
   temps.free();
 }

@@ -4,7 +4,7 @@
 // (cpu/fused/lstm.ts), line for line.
 import type { Buf, LSTMCellSpec, LSTMGradBufs, SequenceDims } from '../../backend.js';
 import type { GpuBuf } from '../buffers.js';
-import { bindings, groups1d, WG, withHelpers } from '../shaders/common.js';
+import { bindings, groups1d, load, type Storage, storageKey, store, WG, withHelpers } from '../shaders/common.js';
 import {
   backwardOrder,
   biasAndPeep,
@@ -33,8 +33,9 @@ interface LSTMSaved {
 //   0 T, 1 B, 2 H, 3 t, 4 G, 5–8 gate blocks i f g o (−1 = absent), 9–11 peephole rows i f o
 //   (−1 = none), 12 coupled, 13 identityG, 14 identityH, 15 save activations, 16 offset of c in
 //   the work buffer, 17 offset of the activations, 18 offset of the peepholes in AUX, 19 peephole rows.
-// The work buffer S holds h of steps 0…T, then c of steps 0…T, then (when saved) the activated
-// gates of every step, `[T, B, G·H]` like xw.
+// The work buffer S (f32) holds h of steps 0…T, then c of steps 0…T, then (when saved) the
+// activated gates of every step, `[T, B, G·H]` like xw. AUX (bias and peepholes) and DC are f32
+// work buffers too; XW, W, GO and DXW are tensors, stored as `t` (converted on load and store).
 const WGSL_CELL = `  let gI = P[5];
   let gF = P[6];
   let gG = P[7];
@@ -53,7 +54,7 @@ const WGSL_CELL = `  let gI = P[5];
   let pk = P[18] + k;
   let cPrev = S[P[16] + t * BH + s];`;
 
-function forwardSource(tile: Tile): string {
+function forwardSource(tile: Tile, t: Storage): string {
   const epilogue = `${WGSL_CELL}
   let save = P[15] != 0;
   var iv = 1.0;
@@ -88,21 +89,21 @@ function forwardSource(tile: Tile): string {
   S[(t + 1) * BH + s] = ov * a;
   S[P[16] + (t + 1) * BH + s] = c;`;
   return `${bindings([
-    ['XW', 'f32', 'read'],
-    ['W', 'f32', 'read'],
+    ['XW', t, 'read'],
+    ['W', t, 'read'],
     ['AUX', 'f32', 'read'],
     ['S', 'f32', 'read_write'],
   ])}
 ${ACTIVATIONS}
 /** Gate block j's pre-activation: x·W_ihᵀ + b_ih (in xw) + h·W_hhᵀ (acc) + b_hh. */
-fn pre(j: i32, xo: i32, k: i32, H: i32, acc: vec4f) -> f32 { return XW[xo + j * H] + acc[j] + AUX[j * H + k]; }
-${forwardMain(tile, epilogue)}`;
+fn pre(j: i32, xo: i32, k: i32, H: i32, acc: vec4f) -> f32 { return ${load(t, 'XW[xo + j * H]')} + acc[j] + AUX[j * H + k]; }
+${forwardMain(tile, t, epilogue)}`;
 }
 
-function backwardSource(tile: Tile): string {
+function backwardSource(tile: Tile, t: Storage): string {
   // acc is the recurrent part of dh(t); DC carries dc from step t + 1 to step t, in place
   const epilogue = `${WGSL_CELL}
-  let dht = GO[t * BH + s] + acc;
+  let dht = ${load(t, 'GO[t * BH + s]')} + acc;
   let c = S[P[16] + (t + 1) * BH + s];
   var a = c;
   if (!identityH) { a = tanhf(c); }
@@ -117,48 +118,48 @@ function backwardSource(tile: Tile): string {
   var dcs = DC[s] + select(da * (1.0 - a * a), da, identityH);
   if (gO >= 0) {
     let dpo = dht * a * ov * (1.0 - ov);
-    DXW[xo + gO * H] = dpo;
+    DXW[xo + gO * H] = ${store(t, 'dpo')};
     if (pO >= 0) { dcs += dpo * AUX[pk + pO * H]; }
   }
   let dg = dcs * iv;
-  DXW[xo + gG * H] = select(dg * (1.0 - gv * gv), dg, identityG);
+  DXW[xo + gG * H] = ${store(t, 'select(dg * (1.0 - gv * gv), dg, identityG)')};
   var di = dcs * gv;
   let df = dcs * cPrev;
   var dcPrev = dcs * fv;
   if (gF >= 0) {
     let dpf = df * fv * (1.0 - fv);
-    DXW[xo + gF * H] = dpf;
+    DXW[xo + gF * H] = ${store(t, 'dpf')};
     if (pF >= 0) { dcPrev += dpf * AUX[pk + pF * H]; }
   } else if (coupled) {
     di -= df;
   }
   if (gI >= 0) {
     let dpi = di * iv * (1.0 - iv);
-    DXW[xo + gI * H] = dpi;
+    DXW[xo + gI * H] = ${store(t, 'dpi')};
     if (pI >= 0) { dcPrev += dpi * AUX[pk + pI * H]; }
   }
   DC[s] = dcPrev;`;
   return `${bindings([
-    ['DXW', 'f32', 'read_write'],
-    ['W', 'f32', 'read'],
+    ['DXW', t, 'read_write'],
+    ['W', t, 'read'],
     ['AUX', 'f32', 'read'],
-    ['GO', 'f32', 'read'],
+    ['GO', t, 'read'],
     ['S', 'f32', 'read'],
     ['DC', 'f32', 'read_write'],
   ])}
 ${ACTIVATIONS}
-${backwardMain(tile, 'DXW', epilogue)}`;
+${backwardMain(tile, t, 'DXW', epilogue)}`;
 }
 
 /**
  * `dpeep[p, k] = Σ_{t,b} dpre_gate[t, b, k] · c[t, b, k]`, c being the previous cell state for the
  * i and f peepholes and the new one for o; one invocation per (row, unit), rows of absent gates 0.
  */
-function peepGradSource(): string {
+function peepGradSource(t: Storage): string {
   return `${bindings([
-    ['DXW', 'f32', 'read'],
+    ['DXW', t, 'read'],
     ['S', 'f32', 'read'],
-    ['DP', 'f32', 'read_write'],
+    ['DP', t, 'read_write'],
   ])}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -175,9 +176,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (p == P[9] && P[5] >= 0) { gate = P[5]; } else if (p == P[10] && P[6] >= 0) { gate = P[6]; } else if (p == P[11] && P[8] >= 0) { gate = P[8]; next = 1; }
   var sum = 0.0;
   if (gate >= 0) {
-    for (var r = 0; r < T * B; r++) { sum += DXW[(r * G + gate) * H + k] * S[P[16] + (r + next * B) * H + k]; }
+    for (var r = 0; r < T * B; r++) { sum += ${load(t, 'DXW[(r * G + gate) * H + k]')} * S[P[16] + (r + next * B) * H + k]; }
   }
-  DP[i] = sum;
+  DP[i] = ${store(t, 'sum')};
 }`;
 }
 
@@ -244,16 +245,18 @@ export function lstmBackward(host: FusedHost, savedAny: unknown, gOut: Buf, grad
   const aOff = 2 * (T + 1) * BH;
   const S = temps.alloc(aOff + T * B * GH);
   const { params, tile, aux } = encodeForward(host, temps, saved, S, aOff);
-  copyVec(host, gOut, T * BH, grads.c0, 0, BH); // dc of step T, carried down to dc0 in place
+  const dc = temps.alloc(BH);
+  copyVec(host, gOut, T * BH, dc, 0, BH); // dc of step T, carried down to dc0 in place
   const kernel = stepKernel(host, 'lstmSequence:backward', tile, backwardSource);
-  runSteps(host, kernel, [grads.xw, inputs.whh, aux, gOut, S, grads.c0], params, dims, tile, backwardOrder(T));
+  runSteps(host, kernel, [grads.xw, inputs.whh, aux, gOut, S, dc], params, dims, tile, backwardOrder(T));
+  copyVec(host, dc, 0, grads.c0, 0, BH);
   // dh0 = dpre(0)·W_hh: the first B rows of dxw
   if (T > 0)
     host.backend.matmul(grads.xw, inputs.whh, grads.h0, 'float32', { batch: 1, m: B, k: GH, n: H, aBatchStride: 0, bBatchStride: 0 });
   else host.backend.fill(grads.h0, 'float32', BH, 0);
   const nPeep = params[19]! * H;
   if (grads.peep && nPeep > 0) {
-    const kernel = host.kernel('fused:lstmSequence:peepGrad', () => withHelpers(peepGradSource()));
+    const kernel = host.kernel(`fused:lstmSequence:peepGrad${storageKey(host.storage)}`, () => withHelpers(peepGradSource(host.storage)));
     const bufs = [grads.xw, S, grads.peep].map((b) => (b as GpuBuf).buffer);
     host.dispatch(kernel, bufs, params, groups1d(nPeep, 65535));
   }

@@ -13,12 +13,16 @@ import { BackendError, DisposedError } from '../../../errors.js';
 import type { Backend, Buf, SequenceDims, View } from '../../backend.js';
 import type { GpuBuf } from '../buffers.js';
 import type { Kernel } from '../pipelines.js';
-import { withHelpers } from '../shaders/common.js';
+import { type Storage, storageKey, withHelpers } from '../shaders/common.js';
 import { stepGroups, type Tile, tileKey } from './tiles.js';
 
 /** What the fused kernels need from the WebGPU backend: its plain kernels, its pipeline cache and queue. */
 export interface FusedHost {
   readonly backend: Pick<Backend, 'alloc' | 'free' | 'copy' | 'fill' | 'matmul' | 'reduce'>;
+  /** How the backend stores float32 tensors (the kernels' tensor bindings): f32, or f16. */
+  readonly storage: 'f32' | 'f16';
+  /** A float32 work buffer stored as f32 whatever `storage` is (freed with `backend.free`). */
+  work(size: number): Buf;
   /** The cached pipeline for `key` (compiled from `source()` on first use). */
   kernel(key: string, source: () => string): Kernel;
   /** Records a dispatch after the pending work (one queue, so no CPU round trip between steps). */
@@ -33,13 +37,26 @@ export function copyVec(host: FusedHost, src: Buf, srcOff: number, dst: Buf, dst
   host.backend.copy(vec(src, srcOff, n), vec(dst, dstOff, n), 'float32');
 }
 
-/** Float32 temporaries of one call, freed together (reuse is queue-ordered, so right after recording). */
+/**
+ * Float32 temporaries of one call, freed together (reuse is queue-ordered, so right after recording).
+ * `alloc` gives f32 work buffers, for what a kernel carries from step to step (h, c, their
+ * gradients: rounding those to f16 at every step would compound, and the cell state's small
+ * increments would be lost); `tensor` buffers stored like the backend's tensors, for per-step
+ * values that are only read back once (gate gradients).
+ */
 export class Temps {
   readonly #bufs: Buf[] = [];
   constructor(private readonly host: FusedHost) {}
 
   alloc(size: number): Buf {
-    const b = this.host.backend.alloc('float32', size);
+    return this.#keep(this.host.work(size));
+  }
+
+  tensor(size: number): Buf {
+    return this.#keep(this.host.backend.alloc('float32', size));
+  }
+
+  #keep(b: Buf): Buf {
     this.#bufs.push(b);
     return b;
   }
@@ -50,9 +67,12 @@ export class Temps {
   }
 }
 
-/** One cell kind's step kernel for a tile shape; `source` gets the tile and returns the WGSL body. */
-export function stepKernel(host: FusedHost, name: string, tile: Tile, source: (tile: Tile) => string): Kernel {
-  return host.kernel(`fused:${name}:${tileKey(tile)}`, () => withHelpers(source(tile)));
+/**
+ * One cell kind's step kernel for a tile shape; `source` gets the tile and the storage of the
+ * tensor bindings, and returns the WGSL body.
+ */
+export function stepKernel(host: FusedHost, name: string, tile: Tile, source: (tile: Tile, t: Storage) => string): Kernel {
+  return host.kernel(`fused:${name}:${tileKey(tile)}${storageKey(host.storage)}`, () => withHelpers(source(tile, host.storage)));
 }
 
 /**
@@ -81,7 +101,7 @@ export const forwardOrder = (T: number): number[] => Array.from({ length: T }, (
 /** T − 1, …, 0. */
 export const backwardOrder = (T: number): number[] => Array.from({ length: T }, (_, i) => T - 1 - i);
 
-/** `[bias | peep]` in one buffer (zeros without a bias), so a kernel binds both as one. */
+/** `[bias | peep]` in one f32 work buffer (zeros without a bias), so a kernel binds both as one. */
 export function biasAndPeep(host: FusedHost, temps: Temps, bhh: Buf | null, GH: number, peep: Buf | null, PH: number): Buf {
   const aux = temps.alloc(GH + PH);
   if (bhh) copyVec(host, bhh, 0, aux, 0, GH);

@@ -4,6 +4,7 @@
 // epilogue, on values already in registers: a time step is one dispatch. Cell flags are runtime
 // parameters (uniform branches cost nothing next to the GEMM), so one pipeline per tile shape
 // serves every variant of the zoo.
+import { load, type Storage } from '../shaders/common.js';
 import { unaryExpr } from '../shaders/elementwise.js';
 
 /** A workgroup's block: `tb` batch rows × `th` hidden units, the reduction in steps of `tk`. */
@@ -67,11 +68,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
 /**
  * Forward step: `acc[j] = Σ_q h(t−1)[b, q] · W[j·H + k, q]` for every gate block j < G, with h(t−1)
- * at row t of `S` (offset 0), then `epilogue` for the invocation's unit (b, k) when it exists.
- * W tiles are read along W's rows (q fastest), so neighbouring invocations load neighbouring words,
- * and stored transposed in rows padded to WS words (see {@link paddedRow}).
+ * at row t of `S` (an f32 work buffer, offset 0), then `epilogue` for the invocation's unit (b, k)
+ * when it exists. W (stored as `t`) tiles are read along W's rows (q fastest), so neighbouring
+ * invocations load neighbouring words, and stored transposed in rows padded to WS words (see
+ * {@link paddedRow}); tiles and sums are f32.
  */
-export function forwardMain(tile: Tile, epilogue: string): string {
+export function forwardMain(tile: Tile, t: Storage, epilogue: string): string {
   return `${consts(tile)}
 var<workgroup> hTile: array<f32, ${tile.tb * tile.tk}>;
 var<workgroup> wTile: array<f32, ${MAX_GATES * tile.tk * paddedRow(tile)}>;
@@ -95,7 +97,7 @@ ${PRELUDE}
         let kx = (e / TK) % TH;
         let qq = e % TK;
         var v = 0.0;
-        if (k0 + kx < H && q0 + qq < H) { v = W[(j * H + k0 + kx) * H + q0 + qq]; }
+        if (k0 + kx < H && q0 + qq < H) { v = ${load(t, 'W[(j * H + k0 + kx) * H + q0 + qq]')}; }
         wTile[(j * TK + qq) * WS + kx] = v;
       }
       workgroupBarrier();
@@ -115,8 +117,9 @@ ${epilogue}
 /**
  * Backward step: `acc = Σ_j D[t + 1][b, j] · W[j, k]` (the gradient reaching h(t) through the
  * recurrence; 0 at the last step), D being `[T, B, G·H]` gate gradients, then `epilogue` for (b, k).
+ * D and W are stored as `t`.
  */
-export function backwardMain(tile: Tile, d: string, epilogue: string): string {
+export function backwardMain(tile: Tile, t: Storage, d: string, epilogue: string): string {
   return `${consts(tile)}
 var<workgroup> dTile: array<f32, ${tile.tb * tile.tk}>;
 var<workgroup> wTile: array<f32, ${tile.tk * tile.th}>;
@@ -134,14 +137,14 @@ ${PRELUDE}
           let r = bb + e / TK;
           let j = j0 + e % TK;
           var v = 0.0;
-          if (r < B && j < GH) { v = ${d}[dOff + r * GH + j]; }
+          if (r < B && j < GH) { v = ${load(t, `${d}[dOff + r * GH + j]`)}; }
           dTile[e] = v;
         }
         for (var e = li; e < TK * TH; e += TB * TH) {
           let jj = e / TH;
           let kx = e % TH;
           var v = 0.0;
-          if (j0 + jj < GH && k0 + kx < H) { v = W[(j0 + jj) * H + k0 + kx]; }
+          if (j0 + jj < GH && k0 + kx < H) { v = ${load(t, 'W[(j0 + jj) * H + k0 + kx]')}; }
           wTile[e] = v;
         }
         workgroupBarrier();

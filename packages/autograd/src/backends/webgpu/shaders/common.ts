@@ -1,17 +1,47 @@
 import type { DType } from '../../../dtype.js';
 import { BackendError } from '../../../errors.js';
 import { binaryOps, unaryOps } from '../../../ops/elementwise.js';
+import { H16_WGSL } from '../half.js';
 
 /** Invocations per workgroup of the 1-D kernels (the WebGPU default limit). */
 export const WG = 64;
 
-/** The WGSL type a dtype is stored as: every element is 4 bytes, bool is u32 0/1. */
+/** The WGSL type kernels compute a dtype in (and store it as, but for f16 storage): bool is u32 0/1. */
 export function wgslType(dtype: DType): 'f32' | 'i32' | 'u32' {
   if (dtype === 'float32') return 'f32';
   if (dtype === 'int32') return 'i32';
   if (dtype === 'bool') return 'u32';
   throw new BackendError(`${dtype} has no WGSL type; WebGPU tensors are float32, int32 or bool`, 'webgpu');
 }
+
+/**
+ * How a buffer's elements are stored: its dtype's 32-bit WGSL type, or `f16` for float32 data on
+ * an f16 backend. Kernels take the storage of every binding they read or write: they load into the
+ * 32-bit compute type ({@link load}) and convert back on store ({@link store}), so one source serves
+ * both precisions, and f32 work buffers mix with f16 tensors where a kernel wants the precision.
+ */
+export type Storage = 'f32' | 'f16' | 'i32' | 'u32';
+
+/** The storage of `dtype` on a backend whose float32 tensors are stored as `float`. */
+export const storageOf = (dtype: DType, float: 'f32' | 'f16'): Storage => (dtype === 'float32' ? float : wgslType(dtype));
+
+/** Bytes per element of a storage. */
+export const storageBytes = (s: Storage): number => (s === 'f16' ? 2 : 4);
+
+/** WGSL reading `expr`, an element of a binding stored as `s`, as a value of the compute type. */
+export const load = (s: Storage, expr: string): string => (s === 'f16' ? `f32(${expr})` : expr);
+
+/** WGSL of the compute-type value `expr` as an element of a binding stored as `s`. */
+export const store = (s: Storage, expr: string): string => (s === 'f16' ? `h16_(${expr})` : expr);
+
+/** The element type that moves a storage's bits unchanged: u32 for the 32-bit ones, f16 itself. */
+export const bitsType = (s: Storage): 'u32' | 'f16' => (s === 'f16' ? 'f16' : 'u32');
+
+/**
+ * The kernel-key suffix of the bindings' storages, empty when none is f16 (so every key of an f32
+ * backend reads as before): `:hf` for an f16 input and an f32 output.
+ */
+export const storageKey = (...s: Storage[]): string => (s.includes('f16') ? `:${s.map((x) => (x === 'f16' ? 'h' : x[0])).join('')}` : '');
 
 /**
  * Helper functions, each added to a module only when its body names it: NaN and infinity tests on
@@ -25,6 +55,7 @@ const HELPERS: Record<string, string> = {
   inf_: 'fn inf_() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }',
   // through a var: a constant NaN is a shader-creation error
   nan_: 'fn nan_() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }',
+  h16_: H16_WGSL,
   f2i_: `fn f2i_(x: f32) -> i32 {
   if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { return 0; }
   if (abs(x) < 2147483648.0) { return i32(x); }

@@ -1,5 +1,8 @@
 import type { MatmulDims } from '../../backend.js';
-import { bindings, elementwiseMain } from './common.js';
+import { bindings, elementwiseMain, load, type Storage, store, withHelpers } from './common.js';
+
+/** The storages of a matmul's bindings A, B and C (f16 ones convert on load and store; tiles and sums are f32). */
+export type MatmulStorage = readonly [a: Storage, b: Storage, c: Storage];
 
 /** Output tile edge: a 16×16 workgroup computes a 16×16 block of C. */
 export const TILE = 16;
@@ -23,12 +26,13 @@ function indexers(transA: boolean, transB: boolean) {
  * broadcasts. Row blocks and batches beyond the dispatch grid are looped over (the loop bounds are
  * uniform, so the barriers are too).
  */
-export function matmulSource(transA = false, transB = false): string {
+export function matmulSource(transA: boolean, transB: boolean, [as, bs, cs]: MatmulStorage): string {
   const at = indexers(transA, transB);
-  return `@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-@group(0) @binding(3) var<storage, read> P: array<i32>;
+  return withHelpers(`${bindings([
+    ['A', as, 'read'],
+    ['B', bs, 'read'],
+    ['C', cs, 'read_write'],
+  ])}
 var<workgroup> As: array<array<f32, ${TILE}>, ${TILE}>;
 var<workgroup> Bs: array<array<f32, ${TILE}>, ${TILE}>;
 @compute @workgroup_size(${TILE}, ${TILE})
@@ -51,20 +55,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       for (var t = 0; t < k; t += ${TILE}) {
         let ac = t + tx;
         var av = 0.0;
-        if (row < m && ac < k) { av = A[aOff + ${at.a('row', 'ac')}]; }
+        if (row < m && ac < k) { av = ${load(as, `A[aOff + ${at.a('row', 'ac')}]`)}; }
         As[ty][tx] = av;
         let br = t + ty;
         var bv = 0.0;
-        if (br < k && col < n) { bv = B[bOff + ${at.b('br', 'col')}]; }
+        if (br < k && col < n) { bv = ${load(bs, `B[bOff + ${at.b('br', 'col')}]`)}; }
         Bs[ty][tx] = bv;
         workgroupBarrier();
         for (var q = 0; q < ${TILE}; q++) { acc += As[ty][q] * Bs[q][tx]; }
         workgroupBarrier();
       }
-      if (row < m && col < n) { C[cOff + row * n + col] = acc; }
+      if (row < m && col < n) { C[cOff + row * n + col] = ${store(cs, 'acc')}; }
     }
   }
-}`;
+}`);
 }
 
 /**
@@ -73,7 +77,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  * of its invocations idle and still pay its barriers. Parameters `[batch·m·n, m, k, n,
  * aBatchStride, bBatchStride]` (a 1-D kernel: `P[0]` counts the invocations).
  */
-export function matmulDirectSource(transA = false, transB = false): string {
+export function matmulDirectSource(transA: boolean, transB: boolean, [as, bs, cs]: MatmulStorage): string {
   const at = indexers(transA, transB);
   const body = `  let m = P[1];
   let k = P[2];
@@ -84,14 +88,16 @@ export function matmulDirectSource(transA = false, transB = false): string {
   let a = bt * P[4];
   let b = bt * P[5];
   var acc = 0.0;
-  for (var q = 0; q < k; q++) { acc += A[a + ${at.a('row', 'q')}] * B[b + ${at.b('q', 'col')}]; }
-  C[i] = acc;`;
-  return [
-    bindings([
-      ['A', 'f32', 'read'],
-      ['B', 'f32', 'read'],
-      ['C', 'f32', 'read_write'],
-    ]),
-    elementwiseMain(body),
-  ].join('\n');
+  for (var q = 0; q < k; q++) { acc += ${load(as, `A[a + ${at.a('row', 'q')}]`)} * ${load(bs, `B[b + ${at.b('q', 'col')}]`)}; }
+  C[i] = ${store(cs, 'acc')};`;
+  return withHelpers(
+    [
+      bindings([
+        ['A', as, 'read'],
+        ['B', bs, 'read'],
+        ['C', cs, 'read_write'],
+      ]),
+      elementwiseMain(body),
+    ].join('\n'),
+  );
 }

@@ -1,6 +1,6 @@
 import type { DType } from '../../../dtype.js';
 import type { ArgReduceOp, ReduceOp } from '../../backend.js';
-import { bindings, elementwiseMain, WG, wgslType, withHelpers } from './common.js';
+import { bindings, elementwiseMain, load, type Storage, store, WG, wgslType, withHelpers } from './common.js';
 import { binaryExpr } from './elementwise.js';
 
 /** `thread`: one invocation per output, a sequential loop (short rows); `row`: one workgroup per row, a tree. */
@@ -12,11 +12,11 @@ export const ROW_REDUCE_MIN = 256;
 export const REDUCE_CHUNK = 4096;
 
 /** The fold's start: 0 or 1; for max/min the row's first element (the op layer rejects empty rows). */
-function identity(op: ReduceOp, dtype: DType): string {
+function identity(op: ReduceOp, dtype: DType, xs: Storage): string {
   const t = wgslType(dtype);
   if (op === 'sum') return `${t}(0)`;
   if (op === 'prod') return `${t}(1)`;
-  return 'X[base]'; // max/min are idempotent, so every invocation may start from it
+  return load(xs, 'X[base]'); // max/min are idempotent, so every invocation may start from it
 }
 
 /** The table row each reduction folds with (so max/min propagate NaN exactly as `maximum` does). */
@@ -29,20 +29,21 @@ function combineFn(op: ReduceOp, dtype: DType): string {
 }
 
 /**
- * `[outer, inner] → [outer]`. Parameters: `thread` `[outer, inner]`; `row` `[outer·chunks, inner,
- * chunkLength, chunks]` (the output then holds `outer·chunks` partials).
+ * `[outer, inner] → [outer]`, folding in the dtype's 32-bit type whatever the storages `xs`, `os`.
+ * Parameters: `thread` `[outer, inner]`; `row` `[outer·chunks, inner, chunkLength, chunks]` (the
+ * output then holds `outer·chunks` partials).
  */
-export function reduceSource(op: ReduceOp, dtype: DType, cls: ReduceClass): string {
+export function reduceSource(op: ReduceOp, dtype: DType, cls: ReduceClass, xs: Storage, os: Storage): string {
   const t = wgslType(dtype);
   const head = `${bindings([
-    ['X', t, 'read'],
-    ['O', t, 'read_write'],
+    ['X', xs, 'read'],
+    ['O', os, 'read_write'],
   ])}\n${combineFn(op, dtype)}`;
   if (cls === 'thread') {
     const body = `  let base = i * P[1];
-  var acc = ${identity(op, dtype)};
-  for (var j = 0; j < P[1]; j++) { acc = combine_(acc, X[base + j]); }
-  O[i] = acc;`;
+  var acc = ${identity(op, dtype, xs)};
+  for (var j = 0; j < P[1]; j++) { acc = combine_(acc, ${load(xs, 'X[base + j]')}); }
+  O[i] = ${store(os, 'acc')};`;
     return withHelpers([head, elementwiseMain(body)].join('\n'));
   }
   // One workgroup per chunk of a row: each invocation folds a strided slice of the chunk, then a
@@ -58,15 +59,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let start = (g % chunks) * P[2];
   let end = min(P[1], start + P[2]);
   let base = (g / chunks) * P[1] + start;
-  var acc = ${identity(op, dtype)};
-  for (var j = i32(lid); j < end - start; j += ${WG}) { acc = combine_(acc, X[base + j]); }
+  var acc = ${identity(op, dtype, xs)};
+  for (var j = i32(lid); j < end - start; j += ${WG}) { acc = combine_(acc, ${load(xs, 'X[base + j]')}); }
   partial[lid] = acc;
   workgroupBarrier();
   for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
     if (lid < s) { partial[lid] = combine_(partial[lid], partial[lid + s]); }
     workgroupBarrier();
   }
-  if (lid == 0u) { O[g] = partial[0]; }
+  if (lid == 0u) { O[g] = ${store(os, 'partial[0]')}; }
 }`);
 }
 
@@ -90,10 +91,11 @@ function better(op: ArgReduceOp, dtype: DType): string {
  * `[outer, axisSize, inner] → [outer, inner]` int32; parameters `[outer·inner, axisSize, inner]`.
  * `thread`: one invocation per output; `row` (inner = 1, long axis): a workgroup tree per row.
  */
-export function argReduceSource(op: ArgReduceOp, dtype: DType, cls: ReduceClass): string {
+export function argReduceSource(op: ArgReduceOp, dtype: DType, cls: ReduceClass, xs: Storage): string {
   const t = wgslType(dtype);
+  const x = (at: string) => load(xs, `X[${at}]`);
   const head = `${bindings([
-    ['X', t, 'read'],
+    ['X', xs, 'read'],
     ['O', 'i32', 'read_write'],
   ])}\n${better(op, dtype)}`;
   if (cls === 'thread') {
@@ -101,9 +103,9 @@ export function argReduceSource(op: ArgReduceOp, dtype: DType, cls: ReduceClass)
   let inner = P[2];
   let base = (i / inner) * axis * inner + i % inner;
   var best = 0;
-  var bv = X[base];
+  var bv = ${x('base')};
   for (var j = 1; j < axis; j++) {
-    let v = X[base + j * inner];
+    let v = ${x('base + j * inner')};
     if (better(v, j, bv, best)) { best = j; bv = v; }
   }
   O[i] = best;`;
@@ -119,9 +121,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let axis = P[1];
   let base = row * axis;
   var best = min(i32(lid), axis - 1);
-  var bv = X[base + best];
+  var bv = ${x('base + best')};
   for (var j = i32(lid) + ${WG}; j < axis; j += ${WG}) {
-    let v = X[base + j];
+    let v = ${x('base + j')};
     if (better(v, j, bv, best)) { best = j; bv = v; }
   }
   pv[lid] = bv;
@@ -135,8 +137,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }`);
 }
 
-/** Inclusive prefix sums along the middle axis, one invocation per column; parameters `[outer·inner, axisSize, inner, reverse]`. */
-export function cumsumSource(dtype: DType): string {
+/**
+ * Inclusive prefix sums along the middle axis, one invocation per column, the running sum in the
+ * dtype's 32-bit type; parameters `[outer·inner, axisSize, inner, reverse]`.
+ */
+export function cumsumSource(dtype: DType, s: Storage): string {
   const t = wgslType(dtype);
   const body = `  let axis = P[1];
   let inner = P[2];
@@ -144,14 +149,16 @@ export function cumsumSource(dtype: DType): string {
   var acc = ${t}(0);
   for (var s = 0; s < axis; s++) {
     let j = base + select(s, axis - 1 - s, P[3] != 0) * inner;
-    acc += X[j];
-    O[j] = acc;
+    acc += ${load(s, 'X[j]')};
+    O[j] = ${store(s, 'acc')};
   }`;
-  return [
-    bindings([
-      ['X', t, 'read'],
-      ['O', t, 'read_write'],
-    ]),
-    elementwiseMain(body),
-  ].join('\n');
+  return withHelpers(
+    [
+      bindings([
+        ['X', s, 'read'],
+        ['O', s, 'read_write'],
+      ]),
+      elementwiseMain(body),
+    ].join('\n'),
+  );
 }
