@@ -147,7 +147,10 @@ export interface BpttLearner extends SequenceLearner {
 export function bpttLearner(model: BpttModel, spec: LearnerSpec, hidden: number, dtype = baselineDType()): BpttLearner {
   const backend = getBackend();
   if (backend !== 'cpu' && dtype === 'float64')
-    throw new BackendError(`the ${model} baseline cannot train in float64 on ${backend} (only the CPU has float64): use float32`, 'bpttLearner');
+    throw new BackendError(
+      `the ${model} baseline cannot train in float64 on ${backend} (only the CPU has float64): use float32`,
+      'bpttLearner',
+    );
   setSeed(spec.seed);
   const net = new BaselineNet(model, { ...spec, hidden, outputActivation: spec.outputActivation ?? 'logistic', dtype });
   const params = net.parameters();
