@@ -1,10 +1,13 @@
 import { noGrad, tensor, ValueError } from '@carousel/autograd';
 import { type LSTM1997, resolveSquash, type Squash } from './lstm1997.js';
 
+/**
+ * The logistic σ(x), stable for either sign: 1/(1 + e^−x) for x ≥ 0, e^x/(1 + e^x) below. One
+ * call of Math.exp on −|x| serves both (the sign of x is hard to predict for a branch).
+ */
 function sig(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
+  const e = Math.exp(-Math.abs(x));
+  return (x >= 0 ? 1 : e) / (1 + e);
 }
 
 /** The squashes as small integers, so one `switch` evaluates any of them (no per-step closure calls). */
@@ -93,69 +96,78 @@ export class RTRL1997 {
   readonly #K: number;
   readonly #C: number;
   readonly #S: number;
-  readonly #M: number; // width of u = [x, r(t−1)] (+1 for the bias input); r only with connectivity 'F'
-  readonly #recurrent: boolean;
+  readonly #M: number; // width of u = [x, r(t−1), 1]: inputs, recurrent units (connectivity 'F' only), bias input
   readonly #outGate: boolean;
   readonly #g: number; // squash codes (SQUASH_CODE)
   readonly #h: number;
   readonly #out: number;
   readonly #w: Record<ParamName, Float64Array | null>;
   readonly #grad: Record<ParamName, Float64Array | null>;
-  // per-sequence state
+  // Where a target step adds its Δ, times what: straight into the weights (α = lr) when
+  // learning on-line, else into the gradient accumulators (α = 1). Each entry receives exactly
+  // one term per step, so w += α·Δ equals accumulating Δ and adding α·Δ after: same bits, one
+  // pass over the weights fewer.
+  #delta!: Record<ParamName, Float64Array | null>;
+  readonly #alpha: number;
+  // u(t) is kept in two parts: the nonzero inputs as (index, value) lists — one-hot inputs
+  // (Exp. 1, 2) leave most of x zero, and a zero contributes nothing to a sum or a trace — and
+  // u[I, M − 1) = r(t − 1) (connectivity 'F'), every unit read; u[M − 1] = 1 is the bias input,
+  // whose weights live in the bias arrays.
   readonly #u: Float64Array;
+  readonly #inIdx: Int32Array;
+  readonly #inVal: Float64Array;
+  #nIn = 0;
+  readonly #netIn: Float64Array; // net inputs of every input gate, then output gate, then cell
+  // per-sequence state
   readonly #s: Float64Array;
   readonly #traceCell: Float64Array; // [C·S, M]: ∂s_v/∂w_{c_v, m}
   readonly #traceIn: Float64Array; // [C·S, M]: ∂s_v/∂w_{in_j(v), m}
-  readonly #netC: Float64Array;
+  // per-step activations, and the derivatives the backward needs
   readonly #yIn: Float64Array;
   readonly #yOut: Float64Array;
   readonly #yc: Float64Array;
-  readonly #netK: Float64Array;
   readonly #y: Float64Array;
-  readonly #ek: Float64Array;
-  // per-step scratch: derivatives from the forward pass, the nonzero inputs, the input gates' error
   readonly #dg: Float64Array; // g'(net_c)
   readonly #hs: Float64Array; // h(s), h'(s)
   readonly #dhs: Float64Array;
   readonly #dy: Float64Array; // f'(net_k)
-  readonly #nz: Int32Array; // indices m < M − 1 with u[m] ≠ 0 (one-hot inputs leave most zero)
-  #nnz = 0; // how many, or −1 when the step reads all inputs
-  readonly #eIn: Float64Array;
+  readonly #ek: Float64Array; // output units' errors
+  readonly #es: Float64Array; // cell states' errors
 
   constructor(net: LSTM1997, opts: RTRLOptions = {}) {
     const c = net.config;
     if (!c.truncated) throw new ValueError('RTRL1997 computes the truncated gradient; build the LSTM1997 with truncated: true', 'RTRL1997');
     this.lr = opts.lr ?? 0.1;
     if (!(this.lr >= 0)) throw new ValueError(`lr must be ≥ 0, got ${this.lr}`, 'RTRL1997');
+    this.#alpha = this.lr > 0 ? this.lr : 1;
     this.#net = net;
     [this.#I, this.#K, this.#C, this.#S] = [c.inputSize, c.outputSize, c.blocks, c.cellsPerBlock];
     const CS = this.#C * this.#S;
-    this.#recurrent = c.connectivity === 'F';
     this.#outGate = c.outputGate;
-    this.#M = c.inputSize + (this.#recurrent ? net.hiddenUnits : 0) + 1;
+    this.#M = c.inputSize + (c.connectivity === 'F' ? net.hiddenUnits : 0) + 1;
     this.#g = SQUASH_CODE[resolveSquash(c.g, 'g')];
     this.#h = SQUASH_CODE[resolveSquash(c.h, 'h')];
     this.#out = c.outputActivation === 'logistic' ? SQUASH_CODE.logistic : SQUASH_CODE.identity;
     this.#w = {} as Record<ParamName, Float64Array | null>;
     this.#grad = {} as Record<ParamName, Float64Array | null>;
     this.load();
+    this.#netIn = new Float64Array((c.outputGate ? 2 : 1) * this.#C + CS);
     this.#u = new Float64Array(this.#M);
+    this.#inIdx = new Int32Array(this.#I);
+    this.#inVal = new Float64Array(this.#I);
     this.#s = new Float64Array(CS);
     this.#traceCell = new Float64Array(CS * this.#M);
     this.#traceIn = new Float64Array(CS * this.#M);
-    this.#netC = new Float64Array(CS);
     this.#yIn = new Float64Array(this.#C);
     this.#yOut = new Float64Array(this.#C);
     this.#yc = new Float64Array(CS);
-    this.#netK = new Float64Array(this.#K);
     this.#y = new Float64Array(this.#K);
-    this.#ek = new Float64Array(this.#K);
     this.#dg = new Float64Array(CS);
     this.#hs = new Float64Array(CS);
     this.#dhs = new Float64Array(CS);
     this.#dy = new Float64Array(this.#K);
-    this.#nz = new Int32Array(this.#M);
-    this.#eIn = new Float64Array(this.#C * this.#M);
+    this.#ek = new Float64Array(this.#K);
+    this.#es = new Float64Array(CS);
     this.reset();
   }
 
@@ -178,6 +190,7 @@ export class RTRL1997 {
       this.#w[name] = p ? Float64Array.from(p.dataSync()) : null;
       this.#grad[name] = p ? new Float64Array(p.size) : null;
     }
+    this.#delta = this.lr > 0 ? this.#w : this.#grad;
   }
 
   /** Writes the weights trained here back into the network's parameters. */
@@ -210,6 +223,7 @@ export class RTRL1997 {
   reset(): void {
     this.#u.fill(0);
     this.#u[this.#M - 1] = 1;
+    this.#nIn = 0;
     this.#s.fill(0);
     this.#traceCell.fill(0);
     this.#traceIn.fill(0);
@@ -219,126 +233,191 @@ export class RTRL1997 {
    * One time step: reads `x`, updates the cells, returns the output units' activations (a view,
    * valid until the next step). With a `target`, computes the step's error, accumulates its
    * gradient and (lr > 0) updates the weights at once.
+   *
+   * @throws ValueError when `x` or `target` has the wrong length.
    */
   step(x: ArrayLike<number>, target?: ArrayLike<number> | null): Float64Array {
-    const I = this.#I;
-    const K = this.#K;
-    const C = this.#C;
-    const S = this.#S;
-    const M = this.#M;
-    const u = this.#u;
-    if (x.length !== I) throw new ValueError(`input has ${x.length} values, expected ${I}`, 'RTRL1997.step');
-    const Mw = M - 1; // weight rows have no column for the bias input (u[M − 1] = 1); biases live apart
-    // Only the nonzero inputs contribute to a net input or a trace: with one-hot inputs (Exp. 1,
-    // 2) that skips most of u (terms of exact zeros change no sum, so the result is the same).
-    // When most inputs are nonzero, the loops run over all of them instead: the index list would
-    // cost more than it saves (`sparse` picks, per step).
-    const nz = this.#nz;
-    let nnz = 0;
-    for (let i = 0; i < I; i++) {
-      const v = x[i]!;
-      u[i] = v;
-      if (v !== 0) nz[nnz++] = i;
-    }
-    for (let m = I; m < Mw; m++) if (u[m] !== 0) nz[nnz++] = m;
-    const sparse = 2 * nnz < Mw;
-    this.#nnz = sparse ? nnz : -1;
-    const w = this.#w;
-    const wc = w.weight_cell!;
-    const win = w.weight_in_gate!;
-    const wout = w.weight_out_gate;
-    const bIn = w.bias_in_gate;
-    const bOut = w.bias_out_gate;
-    const bCell = w.bias_cell;
-    const yIn = this.#yIn;
-    const yOut = this.#yOut;
-    // gates: y_in, y_out (per block)
-    for (let j = 0; j < C; j++) {
-      let ni = bIn ? bIn[j]! : 0;
-      let no = bOut ? bOut[j]! : 0;
-      const row = j * Mw;
-      if (!sparse) {
-        for (let m = 0; m < Mw; m++) ni += win[row + m]! * u[m]!;
-        if (wout) for (let m = 0; m < Mw; m++) no += wout[row + m]! * u[m]!;
-      } else {
-        for (let q = 0; q < nnz; q++) {
-          const m = nz[q]!;
-          ni += win[row + m]! * u[m]!;
-        }
-        if (wout)
-          for (let q = 0; q < nnz; q++) {
-            const m = nz[q]!;
-            no += wout[row + m]! * u[m]!;
-          }
-      }
-      yIn[j] = sig(ni);
-      yOut[j] = wout ? sig(no) : 1; // no output gate: y^c = h(s)
-    }
-    // cells: state update and the RTRL traces (which read u(t), so before u is overwritten)
-    const st = this.#s;
-    const traceCell = this.#traceCell;
-    const traceIn = this.#traceIn;
-    const netC = this.#netC;
-    const yc = this.#yc;
-    const dg = this.#dg;
-    const hs = this.#hs;
-    for (let j = 0, v = 0; j < C; j++) {
-      const yin = yIn[j]!;
-      const dIn = yin * (1 - yin);
-      for (let q = 0; q < S; q++, v++) {
-        let nc = bCell ? bCell[v]! : 0;
-        const wrow = v * Mw;
-        if (!sparse) for (let m = 0; m < Mw; m++) nc += wc[wrow + m]! * u[m]!;
-        else
-          for (let p = 0; p < nnz; p++) {
-            const m = nz[p]!;
-            nc += wc[wrow + m]! * u[m]!;
-          }
-        netC[v] = nc;
-        const gz = squash(this.#g, nc, dg, v);
-        st[v]! += yin * gz;
-        const a = dg[v]! * yin;
-        const b = gz * dIn;
-        const row = v * M;
-        if (!sparse)
-          for (let m = 0; m < Mw; m++) {
-            traceCell[row + m]! += a * u[m]!;
-            traceIn[row + m]! += b * u[m]!;
-          }
-        else
-          for (let p = 0; p < nnz; p++) {
-            const m = nz[p]!;
-            traceCell[row + m]! += a * u[m]!;
-            traceIn[row + m]! += b * u[m]!;
-          }
-        traceCell[row + Mw]! += a; // the bias input, u = 1
-        traceIn[row + Mw]! += b;
-        hs[v] = squash(this.#h, st[v]!, this.#dhs, v);
-        yc[v] = yOut[j]! * hs[v]!;
-      }
-    }
-    // output units see the cells of the same step
-    const wk = w.weight_output!;
-    const bk = w.bias_output;
-    const wio = w.weight_input_output; // connectivity 'B': outputs also see x(t) = u[0, I)
-    const CS = C * S;
-    for (let k = 0; k < K; k++) {
-      let n = bk ? bk[k]! : 0;
-      for (let v = 0; v < CS; v++) n += wk[k * CS + v]! * yc[v]!;
-      if (wio) for (let i = 0; i < I; i++) n += wio[k * I + i]! * u[i]!;
-      this.#netK[k] = n;
-      this.#y[k] = squash(this.#out, n, this.#dy, k);
-    }
+    if (target && target.length !== this.#K)
+      throw new ValueError(`target has ${target.length} values, expected ${this.#K}`, 'RTRL1997.step');
+    this.#advanceCells(x, 'RTRL1997.step');
+    this.#outputs();
     if (target) this.#learn(target);
-    // r(t) = [y_c, y_in, y_out] becomes part of u(t+1) (loops: a few values, cheaper than set())
-    if (this.#recurrent) {
-      for (let v = 0; v < CS; v++) u[I + v] = yc[v]!;
-      for (let j = 0; j < C; j++) u[I + CS + j] = yIn[j]!;
-      if (this.#outGate) for (let j = 0; j < C; j++) u[I + CS + C + j] = yOut[j]!;
-    }
+    this.#feedBack();
     return this.#y;
   }
 
+  /**
+   * A time step whose outputs are not needed: no target, and nobody reads y(t). It updates the
+   * cells, their traces and r(t) exactly as {@link RTRL1997.step} does, and skips the output
+   * units (which feed nothing back). Use it for the steps before a sequence's only target.
+   *
+   * @throws ValueError when `x` has the wrong length.
+   * @example
+   * const net = new LSTM1997({ inputSize: 2, outputSize: 1, blocks: 1, cellsPerBlock: 1, dtype: 'float64' });
+   * const rtrl = new RTRL1997(net, { lr: 0.1 });
+   * rtrl.reset();
+   * rtrl.advance([1, 0]);                 // the outputs of this step are never looked at
+   * const y = rtrl.step([0, 1], [1]);     // the target step: output, error, update
+   */
+  advance(x: ArrayLike<number>): void {
+    this.#advanceCells(x, 'RTRL1997.advance');
+    this.#feedBack();
+  }
+
+  /** Reads x(t) and runs the gates and cells (with their traces) of the step. */
+  #advanceCells(x: ArrayLike<number>, op: string): void {
+    if (x.length !== this.#I) throw new ValueError(`input has ${x.length} values, expected ${this.#I}`, op);
+    this.#readInput(x);
+    this.#netInputs();
+    this.#gates();
+    this.#cells();
+  }
+
+  /** Lists x's nonzero entries (index, value), in ascending index. */
+  #readInput(x: ArrayLike<number>): void {
+    const I = this.#I;
+    const idx = this.#inIdx;
+    const val = this.#inVal;
+    let n = 0;
+    for (let i = 0; i < I; i += 4) {
+      // one-hot inputs are mostly runs of zeros: one branch skips four of them
+      if (i + 4 <= I && x[i] === 0 && x[i + 1] === 0 && x[i + 2] === 0 && x[i + 3] === 0) continue;
+      for (let j = i, end = Math.min(i + 4, I); j < end; j++) {
+        const v = x[j]!;
+        if (v !== 0) {
+          idx[n] = j;
+          val[n++] = v;
+        }
+      }
+    }
+    this.#nIn = n;
+  }
+
+  /** The net inputs w·u + bias of every input gate, output gate and cell, into #netIn in that order. */
+  #netInputs(): void {
+    const { weight_in_gate: win, bias_in_gate: bIn, weight_out_gate: wout, bias_out_gate: bOut, weight_cell: wc, bias_cell: bc } = this.#w;
+    const C = this.#C;
+    this.#matVecU(win!, bIn, C, 0);
+    if (wout) this.#matVecU(wout, bOut, C, C);
+    this.#matVecU(wc!, bc, C * this.#S, wout ? 2 * C : C);
+  }
+
+  /**
+   * netIn[at + i] = w[i, :]·u + bias[i] for the n rows of w (rows of M − 1: no column for the bias
+   * input, the biases live apart). Two rows per pass over u: two independent sums let the adds
+   * overlap, and each keeps its order — ascending m, the order of a dense loop (the inputs
+   * skipped are exact zeros, which change no sum).
+   */
+  #matVecU(w: Float64Array, bias: Float64Array | null, n: number, at: number): void {
+    const net = this.#netIn;
+    const idx = this.#inIdx;
+    const val = this.#inVal;
+    const u = this.#u;
+    const nIn = this.#nIn;
+    const Mw = this.#M - 1;
+    for (let i = 0; i < n; i += 2) {
+      const j = Math.min(i + 1, n - 1); // an odd row out is paired with itself
+      const [ra, rb] = [i * Mw, j * Mw];
+      let sa = bias ? bias[i]! : 0;
+      let sb = bias ? bias[j]! : 0;
+      for (let q = 0; q < nIn; q++) {
+        const m = idx[q]!;
+        sa += w[ra + m]! * val[q]!;
+        sb += w[rb + m]! * val[q]!;
+      }
+      for (let m = this.#I; m < Mw; m++) {
+        sa += w[ra + m]! * u[m]!;
+        sb += w[rb + m]! * u[m]!;
+      }
+      net[at + i] = sa;
+      net[at + j] = sb;
+    }
+  }
+
+  /** y_in, y_out of every block. */
+  #gates(): void {
+    const C = this.#C;
+    const net = this.#netIn;
+    const yOut = this.#yOut;
+    for (let j = 0; j < C; j++) this.#yIn[j] = sig(net[j]!);
+    if (this.#outGate) for (let j = 0; j < C; j++) yOut[j] = sig(net[C + j]!);
+    else yOut.fill(1); // no output gate: y^c = h(s)
+  }
+
+  /** Cell states and their outputs y^c, and the RTRL traces' step (eqs. above). */
+  #cells(): void {
+    const S = this.#S;
+    const M = this.#M;
+    const [g, h] = [this.#g, this.#h];
+    const [st, net, dg, hs, dhs, yc] = [this.#s, this.#netIn, this.#dg, this.#hs, this.#dhs, this.#yc];
+    const net0 = this.#outGate ? 2 * this.#C : this.#C; // the cells' rows follow the gates'
+    for (let j = 0, v = 0; j < this.#C; j++) {
+      const yin = this.#yIn[j]!;
+      const yout = this.#yOut[j]!;
+      const dIn = yin * (1 - yin);
+      for (let q = 0; q < S; q++, v++) {
+        const gz = squash(g, net[net0 + v]!, dg, v);
+        st[v]! += yin * gz;
+        this.#addToTraces(v * M, dg[v]! * yin, gz * dIn);
+        hs[v] = squash(h, st[v]!, dhs, v);
+        yc[v] = yout * hs[v]!;
+      }
+    }
+  }
+
+  /** Adds a·u(t) to the cell trace row and b·u(t) to the input-gate trace row that start at `row`. */
+  #addToTraces(row: number, a: number, b: number): void {
+    const tc = this.#traceCell;
+    const ti = this.#traceIn;
+    const idx = this.#inIdx;
+    const val = this.#inVal;
+    const u = this.#u;
+    for (let q = 0, n = this.#nIn; q < n; q++) {
+      const r = row + idx[q]!;
+      tc[r]! += a * val[q]!;
+      ti[r]! += b * val[q]!;
+    }
+    const end = this.#M - 1;
+    for (let m = this.#I; m < end; m++) {
+      tc[row + m]! += a * u[m]!;
+      ti[row + m]! += b * u[m]!;
+    }
+    tc[row + end]! += a; // the bias input, u = 1
+    ti[row + end]! += b;
+  }
+
+  /** Output units; they see the cells of the same step (and, with connectivity 'B', x(t)). */
+  #outputs(): void {
+    const K = this.#K;
+    const I = this.#I;
+    const CS = this.#C * this.#S;
+    const { weight_output: wk, bias_output: bk, weight_input_output: wio } = this.#w;
+    const yc = this.#yc;
+    for (let k = 0; k < K; k++) {
+      let n = bk ? bk[k]! : 0;
+      for (let v = 0; v < CS; v++) n += wk![k * CS + v]! * yc[v]!;
+      if (wio) for (let q = 0; q < this.#nIn; q++) n += wio[k * I + this.#inIdx[q]!]! * this.#inVal[q]!;
+      this.#y[k] = squash(this.#out, n, this.#dy, k);
+    }
+  }
+
+  /** r(t) = [y_c, y_in, y_out] becomes part of u(t + 1) (connectivity 'F'). */
+  #feedBack(): void {
+    const u = this.#u;
+    if (this.#M - 1 === this.#I) return; // connectivity 'B': no recurrent inputs
+    const I = this.#I;
+    const C = this.#C;
+    const CS = C * this.#S;
+    for (let v = 0; v < CS; v++) u[I + v] = this.#yc[v]!;
+    for (let j = 0; j < C; j++) u[I + CS + j] = this.#yIn[j]!;
+    if (this.#outGate) for (let j = 0; j < C; j++) u[I + CS + C + j] = this.#yOut[j]!;
+  }
+
+  /**
+   * The step's error and its Δ (eqs. above), added as α·Δ to the weights (on-line learning) or
+   * to the gradient accumulators. Every Δ uses the weights that produced this step's output:
+   * the only weights read here, w_k, change last.
+   */
   #learn(target: ArrayLike<number>): void {
     const K = this.#K;
     const C = this.#C;
@@ -346,76 +425,61 @@ export class RTRL1997 {
     const M = this.#M;
     const CS = C * S;
     const Mw = M - 1;
-    if (target.length !== K) throw new ValueError(`target has ${target.length} values, expected ${K}`, 'RTRL1997.step');
+    const alpha = this.#alpha;
     const ek = this.#ek;
-    const y = this.#y;
-    const dy = this.#dy;
-    for (let k = 0; k < K; k++) ek[k] = dy[k]! * (target[k]! - y[k]!);
-    const G = this.#grad;
+    for (let k = 0; k < K; k++) ek[k] = this.#dy[k]! * (target[k]! - this.#y[k]!);
     const wk = this.#w.weight_output!;
-    const u = this.#u;
-    const nz = this.#nz;
-    const nnz = this.#nnz;
+    const D = this.#delta;
+    const es = this.#es;
     const traceCell = this.#traceCell;
     const traceIn = this.#traceIn;
-    const hs = this.#hs;
-    const dhs = this.#dhs;
-    const yOut = this.#yOut;
-    // Δ for output gates and cells first, with the weights that produced this step's output
-    const gradOut = G.weight_out_gate;
-    const gradCell = G.weight_cell!;
-    const gradIn = G.weight_in_gate!;
-    const gBiasCell = G.bias_cell;
-    const eIn = this.#eIn;
-    eIn.fill(0);
     for (let j = 0, v0 = 0; j < C; j++, v0 += S) {
-      let back = 0;
-      const eRow = j * M;
-      for (let q = 0; q < S; q++) {
-        const v = v0 + q;
+      const yo = this.#yOut[j]!;
+      // cells: e_s, and Δw_c = α e_s ∂s/∂w_c
+      let back = 0; // Σ_v h(s_v) Σ_k w_kv e_k, the output gate's error before f'
+      for (let v = v0; v < v0 + S; v++) {
         let dc = 0;
         for (let k = 0; k < K; k++) dc += wk[k * CS + v]! * ek[k]!;
-        back += hs[v]! * dc;
-        const es = yOut[j]! * dhs[v]! * dc;
-        const gRow = v * Mw;
-        const tRow = v * M;
-        for (let m = 0; m < Mw; m++) gradCell[gRow + m]! += es * traceCell[tRow + m]!;
-        if (gBiasCell) gBiasCell[v]! += es * traceCell[tRow + Mw]!;
-        for (let m = 0; m < M; m++) eIn[eRow + m]! += es * traceIn[tRow + m]!;
+        back += this.#hs[v]! * dc;
+        es[v] = yo * this.#dhs[v]! * dc;
+        addScaledRow(D.weight_cell!, v * Mw, alpha, es[v]!, traceCell, v * M, Mw);
+        if (D.bias_cell) D.bias_cell[v]! += alpha * (es[v]! * traceCell[v * M + Mw]!);
       }
-      if (gradOut) {
-        const yo = yOut[j]!;
+      // output gate: Δw_out = α e_out u
+      if (D.weight_out_gate) {
         const eOut = yo * (1 - yo) * back;
-        const row = j * Mw;
-        if (nnz < 0) for (let m = 0; m < Mw; m++) gradOut[row + m]! += eOut * u[m]!;
-        else
-          for (let p = 0; p < nnz; p++) {
-            const m = nz[p]!;
-            gradOut[row + m]! += eOut * u[m]!;
-          }
-        if (G.bias_out_gate) G.bias_out_gate[j]! += eOut;
+        this.#addScaledU(D.weight_out_gate, j * Mw, alpha, eOut);
+        if (D.bias_out_gate) D.bias_out_gate[j]! += alpha * eOut;
       }
-      for (let m = 0; m < Mw; m++) gradIn[j * Mw + m]! += eIn[eRow + m]!;
-      if (G.bias_in_gate) G.bias_in_gate[j]! += eIn[eRow + Mw]!;
+      // input gate: Δw_in = α Σ_v e_s ∂s_v/∂w_in, over the block's cells (trace column Mw: the bias)
+      const dIn = D.weight_in_gate!;
+      for (let m = 0; m < Mw; m++) dIn[j * Mw + m]! += alpha * blockSum(es, traceIn, v0, S, M, m);
+      if (D.bias_in_gate) D.bias_in_gate[j]! += alpha * blockSum(es, traceIn, v0, S, M, Mw);
     }
-    const gk = G.weight_output!;
+    // output units: Δw_k = α e_k y^c (and α e_k x for the shortcut of connectivity 'B')
     const yc = this.#yc;
+    const I = this.#I;
     for (let k = 0; k < K; k++) {
-      for (let v = 0; v < CS; v++) gk[k * CS + v]! += ek[k]! * yc[v]!;
-      if (G.bias_output) G.bias_output[k]! += ek[k]!;
+      addScaledRow(D.weight_output!, k * CS, alpha, ek[k]!, yc, 0, CS);
+      if (D.bias_output) D.bias_output[k]! += alpha * ek[k]!;
+      const dio = D.weight_input_output;
+      if (dio) for (let q = 0; q < this.#nIn; q++) dio[k * I + this.#inIdx[q]!]! += alpha * (ek[k]! * this.#inVal[q]!);
     }
-    const gio = G.weight_input_output;
-    if (gio) {
-      const I = this.#I;
-      for (let k = 0; k < K; k++) for (let i = 0; i < I; i++) gio[k * I + i]! += ek[k]! * u[i]!;
-    }
-    if (this.lr > 0) this.applyUpdate(this.lr);
+  }
+
+  /** d[row + m] += α·(e·u_m) over the nonzero inputs and the recurrent units. */
+  #addScaledU(d: Float64Array, row: number, alpha: number, e: number): void {
+    const idx = this.#inIdx;
+    const val = this.#inVal;
+    const u = this.#u;
+    for (let q = 0, n = this.#nIn; q < n; q++) d[row + idx[q]!]! += alpha * (e * val[q]!);
+    for (let m = this.#I, end = this.#M - 1; m < end; m++) d[row + m]! += alpha * (e * u[m]!);
   }
 
   /**
    * w += lr·Δ with the Δ accumulated since the last update, then clears it. Steps with targets
-   * call it themselves when `lr > 0` (per-step on-line learning); with `lr: 0`, call it at the end
-   * of a sequence for one update per sequence.
+   * update the weights themselves when `lr > 0` (per-step on-line learning); with `lr: 0`, call
+   * it at the end of a sequence for one update per sequence.
    *
    * @example
    * const net = new LSTM1997({ inputSize: 3, outputSize: 2, blocks: 1, cellsPerBlock: 1 });
@@ -433,4 +497,16 @@ export class RTRL1997 {
       d.fill(0);
     }
   }
+}
+
+/** Σ_v e[v]·trace[v·M + m] over the S cells of a block, v = v0, …, v0 + S − 1, summed from 0 in that order. */
+function blockSum(e: Float64Array, trace: Float64Array, v0: number, S: number, M: number, m: number): number {
+  let sum = 0;
+  for (let v = v0; v < v0 + S; v++) sum += e[v]! * trace[v * M + m]!;
+  return sum;
+}
+
+/** d[dRow + i] += α·(e·src[sRow + i]) for i < n. (With α = 1 the product is exact: plain accumulation.) */
+function addScaledRow(d: Float64Array, dRow: number, alpha: number, e: number, src: Float64Array, sRow: number, n: number): void {
+  for (let i = 0; i < n; i++) d[dRow + i]! += alpha * (e * src[sRow + i]!);
 }

@@ -68,7 +68,7 @@ export function endTargetLearner(task: EndTargetTask, model: string, lr: number,
     const run = (xs: readonly Float64Array[], target: Float64Array | null) => {
       rtrl.reset();
       const last = xs.length - 1;
-      for (let t = 0; t < last; t++) rtrl.step(xs[t]!, null);
+      for (let t = 0; t < last; t++) rtrl.advance(xs[t]!); // no target, outputs unread
       return Float64Array.from(rtrl.step(xs[last]!, target));
     };
     return { numWeights, trainEnd: (xs, target) => run(xs, target), predictEnd: (xs) => run(xs, null) };

@@ -40,13 +40,18 @@ export function lstm1997Learner(
     net: lstm,
     numWeights: lstm.numParameters(),
     train: (xs, targets) => {
-      // the loss of `sequenceLoss`, read from each step's output view (no copy per step)
+      // the loss of `sequenceLoss`, read from each target step's output view (no copy per step);
+      // the outputs of the steps without a target are never read, so those steps skip them
       rtrl.reset();
       let loss = 0;
       for (let t = 0; t < xs.length; t++) {
-        const target = targets[t] ?? null;
+        const target = targets[t];
+        if (!target) {
+          rtrl.advance(xs[t]!);
+          continue;
+        }
         const y = rtrl.step(xs[t]!, target);
-        if (target) for (let k = 0; k < target.length; k++) loss += 0.5 * (target[k]! - y[k]!) ** 2;
+        for (let k = 0; k < target.length; k++) loss += 0.5 * (target[k]! - y[k]!) ** 2;
       }
       if (perSequence) rtrl.applyUpdate(spec.lr);
       return loss;
