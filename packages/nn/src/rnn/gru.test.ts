@@ -1,24 +1,19 @@
 // GRU (reset 'after' = torch.nn.GRU, reset 'before' = Cho et al. 2014 v3, which has no PyTorch
 // twin): float64 gradcheck end to end over fast-check-drawn sizes, a hand-unrolled composite,
 // state_dict layout, GRUCell against one step of GRU, bad input.
-import { concat, randn, ShapeError, setSeed, stack, type Tensor, tidy, ValueError, zeros } from '@carousel/autograd';
+import { randn, ShapeError, setSeed, type Tensor, tidy, ValueError, zeros } from '@carousel/autograd';
 import { closeMismatch, gradcheck } from '@carousel/autograd/testing';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GRU, GRUCell } from './gru.js';
-import { expectClose, flat, SLOW, withParams } from './test-helpers.js';
-
-const configArb = fc.record({
-  I: fc.integer({ min: 1, max: 3 }),
-  H: fc.integer({ min: 1, max: 3 }),
-  T: fc.integer({ min: 1, max: 4 }),
-  B: fc.integer({ min: 1, max: 2 }),
-  numLayers: fc.integer({ min: 1, max: 2 }),
-  bidirectional: fc.boolean(),
-  bias: fc.boolean(),
-  seed: fc.integer({ min: 0, max: 1000 }),
-});
-type Config = typeof configArb extends fc.Arbitrary<infer C> ? C : never;
+import {
+  expectClose,
+  hiddenStateLayerProperties,
+  type LayerConfig,
+  layerConfigArb,
+  SLOW,
+  unrollLayers,
+  withParams,
+} from './test-helpers.js';
 
 const sigma = (t: Tensor) => t.neg().exp().add(1).reciprocal();
 
@@ -49,25 +44,10 @@ function refDirection(sd: Record<string, Tensor>, sfx: string, reset: 'after' | 
   return { outs, h };
 }
 
-function refGRU(m: GRU, x: Tensor, h0: Tensor) {
-  const sd = m.stateDict();
-  const D = m.bidirectional ? 2 : 1;
-  let xs = Array.from({ length: x.shape[0]! }, (_, t) => x.slice([t]));
-  const hs: Tensor[] = [];
-  for (let l = 0; l < m.numLayers; l++) {
-    const perDir: Tensor[][] = [];
-    for (let d = 0; d < D; d++) {
-      const input = d === 1 ? [...xs].reverse() : xs;
-      const r = refDirection(sd, `_l${l}${d === 1 ? '_reverse' : ''}`, m.reset, m.hiddenSize, input, h0.slice([l * D + d]));
-      perDir.push(d === 1 ? r.outs.reverse() : r.outs);
-      hs.push(r.h);
-    }
-    xs = xs.map((_, t) => (D === 1 ? perDir[0]![t]! : concat([perDir[0]![t]!, perDir[1]![t]!], -1)));
-  }
-  return { output: stack(xs), h: stack(hs) };
-}
+const refGRU = (m: GRU, x: Tensor, h0: Tensor) =>
+  unrollLayers(m, x, h0, (sfx, xs, h) => refDirection(m.stateDict(), sfx, m.reset, m.hiddenSize, xs, h));
 
-function build(reset: 'after' | 'before', cfg: Config) {
+function build(reset: 'after' | 'before', cfg: LayerConfig) {
   setSeed(cfg.seed);
   const m = new GRU(cfg.I, cfg.H, { reset, numLayers: cfg.numLayers, bidirectional: cfg.bidirectional, bias: cfg.bias, dtype: 'float64' });
   const x = randn([cfg.T, cfg.B, cfg.I], { dtype: 'float64' });
@@ -77,46 +57,11 @@ function build(reset: 'after' | 'before', cfg: Config) {
 
 for (const reset of ['after', 'before'] as const) {
   describe(`GRU reset '${reset}'`, () => {
-    it(
-      'passes float64 gradcheck w.r.t. input, initial state and every parameter',
-      () => {
-        fc.assert(
-          fc.property(configArb, (cfg) => {
-            tidy(() => {
-              const { m, x, h0 } = build(reset, cfg);
-              const names = m.namedParameters().map(([n]) => n);
-              const f = (xi: Tensor, hi: Tensor, ...ps: Tensor[]) =>
-                withParams(m, names, ps, () => {
-                  const r = m.forward(xi, { h: hi });
-                  return flat([r.output, r.state.h]);
-                });
-              gradcheck(f, [x, h0, ...m.parameters().map((p) => p.detach())]);
-            });
-          }),
-          { seed: 3, numRuns: 5 },
-        );
-      },
-      SLOW,
-    );
-
-    it(
-      'equals the hand-unrolled composite',
-      () => {
-        fc.assert(
-          fc.property(configArb, (cfg) => {
-            tidy(() => {
-              const { m, x, h0 } = build(reset, cfg);
-              const ours = m.forward(x, { h: h0 });
-              const ref = refGRU(m, x, h0);
-              expectClose(ours.output, ref.output, 'output');
-              expectClose(ours.state.h, ref.h, 'h');
-            });
-          }),
-          { seed: 4, numRuns: 15 },
-        );
-      },
-      SLOW,
-    );
+    hiddenStateLayerProperties(layerConfigArb(), (cfg) => build(reset, cfg), refGRU, {
+      gradcheck: 3,
+      gradcheckRuns: 5,
+      reference: 4,
+    });
 
     it(
       'GRUCell equals one step of GRU with the same weights (batched, unbatched, zero state)',

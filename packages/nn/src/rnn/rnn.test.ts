@@ -1,52 +1,28 @@
 // The Elman RNN (tanh and relu): float64 gradcheck end to end over fast-check-drawn sizes, a
 // hand-unrolled composite, state_dict layout, RNNCell against one step of RNN, bad input.
-import { concat, randn, ShapeError, setSeed, stack, type Tensor, tidy, ValueError, zeros } from '@carousel/autograd';
-import { gradcheck } from '@carousel/autograd/testing';
-import fc from 'fast-check';
+import { randn, ShapeError, setSeed, type Tensor, tidy, ValueError, zeros } from '@carousel/autograd';
 import { describe, expect, it } from 'vitest';
 import { RNN, RNNCell } from './rnn.js';
-import { expectClose, flat, SLOW, withParams } from './test-helpers.js';
-
-const configArb = fc.record({
-  I: fc.integer({ min: 1, max: 3 }),
-  H: fc.integer({ min: 1, max: 3 }),
-  T: fc.integer({ min: 1, max: 4 }),
-  B: fc.integer({ min: 1, max: 2 }),
-  numLayers: fc.integer({ min: 1, max: 2 }),
-  bidirectional: fc.boolean(),
-  bias: fc.boolean(),
-  seed: fc.integer({ min: 0, max: 1000 }),
-});
-type Config = typeof configArb extends fc.Arbitrary<infer C> ? C : never;
+import { expectClose, hiddenStateLayerProperties, type LayerConfig, layerConfigArb, unrollLayers } from './test-helpers.js';
 
 /** h' = act(W_ih x + b_ih + W_hh h + b_hh), one step at a time, every layer and direction. */
 function refRNN(m: RNN, x: Tensor, h0: Tensor) {
   const sd = m.stateDict();
   const act = (t: Tensor) => (m.nonlinearity === 'tanh' ? t.tanh() : t.maximum(0));
-  const D = m.bidirectional ? 2 : 1;
-  let xs = Array.from({ length: x.shape[0]! }, (_, t) => x.slice([t]));
-  const hs: Tensor[] = [];
-  for (let l = 0; l < m.numLayers; l++) {
-    const perDir: Tensor[][] = [];
-    for (let d = 0; d < D; d++) {
-      const p = (n: string) => sd[`${n}_l${l}${d === 1 ? '_reverse' : ''}`];
-      let h = h0.slice([l * D + d]);
-      const outs: Tensor[] = [];
-      for (const xt of d === 1 ? [...xs].reverse() : xs) {
-        let pre = xt.matmul(p('weight_ih')!.transpose()).add(h.matmul(p('weight_hh')!.transpose()));
-        if (p('bias_ih')) pre = pre.add(p('bias_ih')!).add(p('bias_hh')!);
-        h = act(pre);
-        outs.push(h);
-      }
-      perDir.push(d === 1 ? outs.reverse() : outs);
-      hs.push(h);
+  return unrollLayers(m, x, h0, (sfx, xs, h) => {
+    const p = (n: string) => sd[n + sfx];
+    const outs: Tensor[] = [];
+    for (const xt of xs) {
+      let pre = xt.matmul(p('weight_ih')!.transpose()).add(h.matmul(p('weight_hh')!.transpose()));
+      if (p('bias_ih')) pre = pre.add(p('bias_ih')!).add(p('bias_hh')!);
+      h = act(pre);
+      outs.push(h);
     }
-    xs = xs.map((_, t) => (D === 1 ? perDir[0]![t]! : concat([perDir[0]![t]!, perDir[1]![t]!], -1)));
-  }
-  return { output: stack(xs), h: stack(hs) };
+    return { outs, h };
+  });
 }
 
-function build(nonlinearity: 'tanh' | 'relu', cfg: Config) {
+function build(nonlinearity: 'tanh' | 'relu', cfg: LayerConfig) {
   setSeed(cfg.seed);
   const m = new RNN(cfg.I, cfg.H, {
     nonlinearity,
@@ -62,46 +38,11 @@ function build(nonlinearity: 'tanh' | 'relu', cfg: Config) {
 
 for (const nonlinearity of ['tanh', 'relu'] as const) {
   describe(`RNN ${nonlinearity}`, () => {
-    it(
-      'passes float64 gradcheck w.r.t. input, initial state and every parameter',
-      () => {
-        fc.assert(
-          fc.property(configArb, (cfg) => {
-            tidy(() => {
-              const { m, x, h0 } = build(nonlinearity, cfg);
-              const names = m.namedParameters().map(([n]) => n);
-              const f = (xi: Tensor, hi: Tensor, ...ps: Tensor[]) =>
-                withParams(m, names, ps, () => {
-                  const r = m.forward(xi, { h: hi });
-                  return flat([r.output, r.state.h]);
-                });
-              gradcheck(f, [x, h0, ...m.parameters().map((p) => p.detach())]);
-            });
-          }),
-          { seed: 8, numRuns: 6 },
-        );
-      },
-      SLOW,
-    );
-
-    it(
-      'equals the hand-unrolled composite',
-      () => {
-        fc.assert(
-          fc.property(configArb, (cfg) => {
-            tidy(() => {
-              const { m, x, h0 } = build(nonlinearity, cfg);
-              const ours = m.forward(x, { h: h0 });
-              const ref = refRNN(m, x, h0);
-              expectClose(ours.output, ref.output, 'output');
-              expectClose(ours.state.h, ref.h, 'h');
-            });
-          }),
-          { seed: 9, numRuns: 15 },
-        );
-      },
-      SLOW,
-    );
+    hiddenStateLayerProperties(layerConfigArb(), (cfg) => build(nonlinearity, cfg), refRNN, {
+      gradcheck: 8,
+      gradcheckRuns: 6,
+      reference: 9,
+    });
 
     it('RNNCell equals one step of RNN with the same weights (batched, unbatched, zero state)', () => {
       tidy(() => {
