@@ -7,24 +7,14 @@ import { closeMismatch, gradcheck } from '@carousel/autograd/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type GreffVariant, LSTM, LSTMCell, type LSTMCellOptions, type LSTMOptions } from './lstm.js';
-import { expectClose, flat, SLOW, seeded, withParams } from './test-helpers.js';
+import { expectClose, flat, type LayerConfig, layerConfigArb, SLOW, seeded, withParams } from './test-helpers.js';
 
 // ---- helpers ------------------------------------------------------------------------------------
 
 /** Runs `fn` with the module's parameters temporarily replaced by `ps` (in namedParameters order). */
 
-/** Small layer configurations: I, H ∈ 1..3, T ∈ 1..4, B ∈ 1..2, 1–2 layers, uni/bidirectional. */
-const configArb = (minH = 1) =>
-  fc.record({
-    I: fc.integer({ min: 1, max: 3 }),
-    H: fc.integer({ min: minH, max: 3 }),
-    T: fc.integer({ min: 1, max: 4 }),
-    B: fc.integer({ min: 1, max: 2 }),
-    numLayers: fc.integer({ min: 1, max: 2 }),
-    bidirectional: fc.boolean(),
-    seed: fc.integer({ min: 0, max: 1000 }),
-  });
-type Config = { I: number; H: number; T: number; B: number; numLayers: number; bidirectional: boolean; seed: number };
+const configArb = layerConfigArb; // (its `bias` is unused: the variants set their own)
+type Config = LayerConfig;
 
 // ---- the reference: a hand-unrolled composite, written from the equations ------------------------
 
