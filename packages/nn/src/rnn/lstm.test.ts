@@ -287,6 +287,7 @@ describe('LSTM variants equal the hand-unrolled composite', () => {
         B: 2,
         numLayers: 1,
         bidirectional: false,
+        bias: true,
         seed: 1,
       });
       const ref = refLSTM(m, {}, x, h0, c0);

@@ -1,11 +1,12 @@
 // The fused GRU sequence on the CPU (PyTorch's cell: gate order r, z, n, reset applied after the
 // recurrent matmul): forward over all T steps keeping r, z, n and W_hn·h + b_hn of every step in
-// one preallocated buffer of the sequence's dtype, and BPTT over them (as lstm.ts, via small.ts).
+// one preallocated buffer of the sequence's dtype, and BPTT over them (as lstm.ts, via small.ts,
+// and for float32 on the WASM kernel via wasm.ts).
 import type { GRUGradBufs, SequenceDims } from '../../backend.js';
 import { sigmoid, tanh } from './activations.js';
-import { transposeInto } from './linalg.js';
-import { columnSums, store } from './lstm.js';
+import { columnSums, store, transposed } from './lstm.js';
 import { stepProduct, type Work, type WorkArray, weightGrad, workArray, workBuffer, workCopy } from './small.js';
+import { type GRUState, gruBackwardWasm, gruForwardWasm } from './wasm.js';
 
 type FArr = Float32Array | Float64Array;
 
@@ -14,7 +15,7 @@ interface GRUSaved {
   Arr: WorkArray;
   W: Work;
   /** W_hhᵀ, `[H, 3·H]`. */
-  WT: Work;
+  WT: Work | null;
   R: Work;
   Z: Work;
   N: Work;
@@ -22,6 +23,8 @@ interface GRUSaved {
   HN: Work;
   /** h of steps 0…T, `[T + 1, B, H]`. */
   Hs: Work;
+  /** The buffer R…Hs are consecutive parts of. */
+  all: Work;
 }
 
 export function gruForward(
@@ -40,8 +43,6 @@ export function gruForward(
   const out = outBuf as FArr;
   const Arr = workArray(dtype);
   const W = workCopy(whhBuf as FArr, GH * H, Arr);
-  const WT = new Arr(GH * H);
-  transposeInto(W, GH, H, WT);
   const bias = bhhBuf ? workCopy(bhhBuf as FArr, GH, Arr) : new Arr(GH);
   // one allocation for every step's activations
   const n = T * BH;
@@ -50,25 +51,30 @@ export function gruForward(
     dims,
     Arr,
     W,
-    WT,
+    WT: null,
     R: all.subarray(0, n),
     Z: all.subarray(n, 2 * n),
     N: all.subarray(2 * n, 3 * n),
     HN: all.subarray(3 * n, 4 * n),
     Hs: all.subarray(4 * n),
+    all,
   };
   const h0 = h0Buf as FArr;
   for (let x = 0; x < BH; x++) sv.Hs[x] = h0[x]!;
-  const pre = new Arr(B * GH);
-  for (let t = 0; t < T; t++) {
-    stepProduct(sv.Hs, t * BH, W, WT, pre, B, H, GH);
-    stepForward(sv, t, xw, pre, bias, out);
+  if (!(dtype === 'float32' && gruForwardWasm(sv as GRUState, xw as Float32Array, bias as Float32Array))) {
+    const pre = new Arr(B * GH);
+    const WT = transposed(sv);
+    for (let t = 0; t < T; t++) {
+      stepProduct(sv.Hs, t * BH, W, WT, pre, B, H, GH);
+      stepForward(sv, t, xw, pre, bias);
+    }
   }
+  out.set(sv.Hs.subarray(BH));
   return sv;
 }
 
 /** The units of step t, from `pre` = h(t−1)·W_hhᵀ (kept apart so V8 inlines the activations here). */
-function stepForward(sv: GRUSaved, t: number, xw: FArr, pre: Work, bias: Work, out: FArr): void {
+function stepForward(sv: GRUSaved, t: number, xw: FArr, pre: Work, bias: Work): void {
   const { B, H } = sv.dims;
   const { R, Z, N, HN, Hs } = sv;
   const GH = 3 * H;
@@ -92,17 +98,19 @@ function stepForward(sv: GRUSaved, t: number, xw: FArr, pre: Work, bias: Work, o
       N[s] = nv;
       HN[s] = hn;
       Hs[s + BH] = h;
-      out[s] = h;
     }
   }
 }
 
 export function gruBackward(savedAny: unknown, gOutBuf: unknown, grads: GRUGradBufs): void {
-  const { dims, Arr, W, WT, R, Z, N, HN, Hs } = savedAny as GRUSaved;
+  const sv = savedAny as GRUSaved;
+  const { dims, Arr, W, R, Z, N, HN, Hs } = sv;
   const { T, B, H } = dims;
   const GH = 3 * H;
   const BH = B * H;
   const gOut = gOutBuf as FArr;
+  if (Arr === Float32Array && gruBackwardWasm(sv as GRUState, gOut as Float32Array, grads)) return;
+  const WT = transposed(sv);
   const dxw = workBuffer(0, T * B * GH, Arr); // every element of both is written every step
   // the gradient of h(t−1)·W_hhᵀ + b_hh (differs from dxw in the n block: r ⊙ dpre_n)
   const dhw = workBuffer(1, T * B * GH, Arr);

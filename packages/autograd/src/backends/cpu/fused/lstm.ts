@@ -2,16 +2,20 @@
 // kept in one preallocated buffer, and BPTT over them. Every variant of the zoo except FGR, layer
 // norm, projection and the dropouts (see LSTMCellSpec). Work arrays have the sequence's dtype
 // (small.ts): float64 sequences stay exact enough for gradcheck, float32 ones store and multiply
-// in float32 like the composite cell, and their larger-batch products run on the WASM GEMM.
+// in float32 like the composite cell.
 //
-// Each step is one product with W_hh (small.ts) and one pass over the B·H units (the functions
-// below the kernels, kept apart so V8 inlines the activations into them). The backward's
-// h-gradient reads W_hh in the transposed layout the forward made, as dot products (no
+// Float32 sequences run on the WASM kernel when it is available (wasm.ts: the same steps, with
+// W_hh packed once and the pointwise code in SIMD; at W2's sizes the forward takes half the time,
+// the backward, bound by its products, three quarters). The loops here are the float64 path and
+// the portable one (configureCpu({ wasm: false })). Each step is one product with W_hh (small.ts)
+// and one pass over the B·H units (the functions below the kernels, kept apart so V8 inlines the
+// activations into them). The backward's h-gradient reads W_hhᵀ, as dot products (no
 // read-modify-write of the output), and the weight gradient is one product over the whole sequence.
 import type { LSTMCellSpec, LSTMGradBufs, SequenceDims } from '../../backend.js';
 import { sigmoid, tanh } from './activations.js';
 import { transposeInto } from './linalg.js';
 import { stepProduct, type Work, type WorkArray, weightGrad, workArray, workBuffer, workCopy } from './small.js';
+import { type LSTMState, lstmBackwardWasm, lstmForwardWasm } from './wasm.js';
 
 type FArr = Float32Array | Float64Array;
 
@@ -38,12 +42,13 @@ interface Layout {
 /** What the forward keeps: weights (float64, both layouts) and every step's gates, c and h. */
 interface LSTMSaved {
   dims: SequenceDims;
+  spec: LSTMCellSpec;
   L: Layout;
   G: number;
   Arr: WorkArray;
   W: Work;
   /** W_hhᵀ, `[H, G·H]`. */
-  WT: Work;
+  WT: Work | null;
   peep: Work | null;
   /** Activated gates `[T, B, H]` each (absent gates stay empty). */
   I: Work;
@@ -55,6 +60,8 @@ interface LSTMSaved {
   /** c and h of steps 0…T: `[T + 1, B, H]` (index 0 is the initial state). */
   C: Work;
   Hs: Work;
+  /** The buffer I…Hs are consecutive parts of. */
+  all: Work;
   P: number;
 }
 
@@ -83,8 +90,6 @@ export function lstmForward(
   const out = outBuf as FArr;
   const Arr = workArray(dtype);
   const W = workCopy(whhBuf as FArr, GH * H, Arr);
-  const WT = new Arr(GH * H);
-  transposeInto(W, GH, H, WT);
   const bias = bhhBuf ? workCopy(bhhBuf as FArr, GH, Arr) : new Arr(GH);
   const P = (cell.peepI >= 0 ? 1 : 0) + (cell.peepF >= 0 ? 1 : 0) + (cell.peepO >= 0 ? 1 : 0);
   const peep = peepBuf ? workCopy(peepBuf as FArr, P * H, Arr) : null;
@@ -101,18 +106,23 @@ export function lstmForward(
     Hs[x] = h0[x]!;
     C[x] = c0[x]!;
   }
-  const sv: LSTMSaved = { dims, L, G, Arr, W, WT, peep, I, F, Gt, O, A, C, Hs, P };
-  const pre = new Arr(B * GH);
-  for (let t = 0; t < T; t++) {
-    stepProduct(Hs, t * BH, W, WT, pre, B, H, GH);
-    stepForward(sv, t, xw, pre, bias, out);
+  const sv: LSTMSaved = { dims, spec: cell, L, G, Arr, W, WT: null, peep, I, F, Gt, O, A, C, Hs, all, P };
+  if (!(dtype === 'float32' && lstmForwardWasm(sv as LSTMState, xw as Float32Array, bias as Float32Array))) {
+    const pre = new Arr(B * GH);
+    const WT = transposed(sv);
+    for (let t = 0; t < T; t++) {
+      stepProduct(Hs, t * BH, W, WT, pre, B, H, GH);
+      stepForward(sv, t, xw, pre, bias);
+    }
   }
-  for (let x = 0; x < BH; x++) out[n + x] = C[n + x]!;
+  // out = [h(1…T); c(T)]
+  out.set(Hs.subarray(BH));
+  out.set(C.subarray(n), n);
   return sv;
 }
 
 /** The units of step t: gates from `pre` = h(t−1)·W_hhᵀ, then c(t) and h(t). */
-function stepForward(sv: LSTMSaved, t: number, xw: FArr, pre: Work, bias: Work, out: FArr): void {
+function stepForward(sv: LSTMSaved, t: number, xw: FArr, pre: Work, bias: Work): void {
   const { B, H } = sv.dims;
   const { iO, fO, gO, oO, hasI, hasF, hasO, coupled, idG, idH, pI, pF, pO, hasPI, hasPF, hasPO } = sv.L;
   const { I, F, Gt, O, A, C, Hs, peep } = sv;
@@ -157,18 +167,19 @@ function stepForward(sv: LSTMSaved, t: number, xw: FArr, pre: Work, bias: Work, 
       const h = ov * a;
       C[s + BH] = c;
       Hs[s + BH] = h;
-      out[s] = h;
     }
   }
 }
 
 export function lstmBackward(savedAny: unknown, gOutBuf: unknown, grads: LSTMGradBufs): void {
   const sv = savedAny as LSTMSaved;
-  const { dims, G, Arr, W, WT, Hs } = sv;
+  const { dims, G, Arr, W, Hs } = sv;
   const { T, B, H } = dims;
   const GH = G * H;
   const BH = B * H;
   const gOut = gOutBuf as FArr;
+  if (Arr === Float32Array && lstmBackwardWasm(sv as LSTMState, gOut as Float32Array, grads)) return;
+  const WT = transposed(sv);
   const dpre = workBuffer(0, T * B * GH, Arr); // every element is written by stepBackward
   const dh = new Arr(BH); // gradient reaching h(t) through the recurrence
   const dc = new Arr(BH);
@@ -248,6 +259,17 @@ function stepBackward(sv: LSTMSaved, t: number, gOut: FArr, dh: Work, dc: Work, 
       dc[x] = dcPrev;
     }
   }
+}
+
+/** W_hhᵀ, made the first time the TypeScript loops need it (the WASM path never does). */
+export function transposed(sv: { W: Work; WT: Work | null; Arr: WorkArray; dims: SequenceDims }): Work {
+  if (!sv.WT) {
+    const { W, Arr } = sv;
+    const { H } = sv.dims;
+    sv.WT = new Arr(W.length);
+    transposeInto(W, W.length / H, H, sv.WT);
+  }
+  return sv.WT;
 }
 
 /** Σ over the rows of a row-major `[rows, cols]` matrix (the bias gradient of every step at once), in float64. */

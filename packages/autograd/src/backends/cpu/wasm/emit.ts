@@ -89,6 +89,13 @@ export const i32 = {
   store: (addr: Expr<'i32'>, value: Expr<'i32'>, offset = 0): Stmt => stmt(addr.code, value.code, [0x36], memarg(2, offset)),
 };
 
+const unop =
+  <T extends ValType>(type: T, op: Bytes) =>
+  (a: Expr<T>): Expr<T> =>
+    expr(type, a.code, op);
+/** The four little-endian bytes of an f32. */
+const f32Bytes = (x: number): number[] => [...new Uint8Array(Float32Array.of(x).buffer)];
+
 /** f32 instructions. */
 export const f32 = {
   load: (addr: Expr<'i32'>, offset = 0): Expr<'f32'> => expr('f32', addr.code, [0x2a], memarg(2, offset)),
@@ -96,15 +103,50 @@ export const f32 = {
   add: binop('f32', [0x92]),
 };
 
-/** SIMD128 instructions on four f32 lanes (all loads and stores are unaligned-safe). */
+/**
+ * SIMD128 instructions on four f32 lanes (all loads and stores are unaligned-safe). Comparisons
+ * give lane masks (all ones or all zeros) for `bitselect`; `pmin`/`pmax` are x64's one-instruction
+ * minps/maxps (`pmax(a, b)` = a < b ? b : a, so a NaN in `a` passes through).
+ */
 export const f32x4 = {
+  /** Four copies of a constant (`v128.const`). */
+  const: (x: number): Expr<'v128'> =>
+    expr(
+      'v128',
+      simd(0x0c),
+      [0, 1, 2, 3].flatMap(() => f32Bytes(x)),
+    ),
   load: (addr: Expr<'i32'>, offset = 0): Expr<'v128'> => expr('v128', addr.code, simd(0x00), memarg(0, offset)),
   store: (addr: Expr<'i32'>, value: Expr<'v128'>, offset = 0): Stmt => stmt(addr.code, value.code, simd(0x0b), memarg(0, offset)),
   /** One f32 from memory in all four lanes. */
   loadSplat: (addr: Expr<'i32'>, offset = 0): Expr<'v128'> => expr('v128', addr.code, simd(0x09), memarg(2, offset)),
+  abs: unop('v128', simd(0xe0)),
+  neg: unop('v128', simd(0xe1)),
   add: binop('v128', simd(0xe4)),
+  sub: binop('v128', simd(0xe5)),
   mul: binop('v128', simd(0xe6)),
+  div: binop('v128', simd(0xe7)),
+  pmin: binop('v128', simd(0xea)),
+  pmax: binop('v128', simd(0xeb)),
+  lt: binop('v128', simd(0x43)),
 };
+
+/** SIMD128 instructions on four i32 lanes. */
+export const i32x4 = {
+  /** The four lanes given (`v128.const`). */
+  const: (lanes: readonly [number, number, number, number]): Expr<'v128'> =>
+    expr('v128', simd(0x0c), [...new Uint8Array(Int32Array.from(lanes).buffer)]),
+  /** An i32 in all four lanes. */
+  splat: (a: Expr<'i32'>): Expr<'v128'> => expr('v128', a.code, simd(0x11)),
+  /** Signed a > b, lane by lane: a lane mask. */
+  gt: binop('v128', simd(0x3b)),
+  /** Every lane shifted left by `bits` (an i32). */
+  shl: (a: Expr<'v128'>, bits: Expr<'i32'>): Expr<'v128'> => expr('v128', a.code, bits.code, simd(0xab)),
+};
+
+/** `mask ? a : b` bit by bit (lane masks from the f32x4 comparisons). */
+export const bitselect = (a: Expr<'v128'>, b: Expr<'v128'>, mask: Expr<'v128'>): Expr<'v128'> =>
+  expr('v128', a.code, b.code, mask.code, simd(0x52));
 
 /** `cond ? a : b`, both evaluated. */
 export function select<T extends ValType>(a: Expr<T>, b: Expr<T>, cond: Expr<'i32'>): Expr<T> {

@@ -5,8 +5,9 @@
 import { ValueError } from '../../../errors.js';
 import type { GemmDims } from '../matmul.js';
 import { MAX_PAGES } from './emit.js';
+import { CONST_SLOTS, CONST_TABLE } from './lanes.js';
 import { CONTROL_BYTES, hardwareThreads, ThreadPool, workerThreads } from './pool.js';
-import { JOB, MR, NR, sgemmModule, WORKSPACE_BYTES } from './sgemm.js';
+import { JOB, JOB_FIELDS, MR, NR, PACKED_B_ROW, sgemmModule, WORKSPACE_BYTES } from './sgemm.js';
 
 /** The CPU backend's matmul settings, as {@link configureCpu} reports them. */
 export interface CpuConfig {
@@ -29,9 +30,11 @@ const MAX_THREADS = 8;
  */
 export const wasmInternals = { minMacs: 4096, threadMinMacs: 1 << 21, calls: 0 };
 
+// The memory's layout: the worker pool's control block, the job descriptor, the recurrent
+// kernels' constant table, each thread's workspace, then operands (or a fused kernel's scratch).
 const JOB_PTR = CONTROL_BYTES;
-/** Workspaces start after the control block (64 bytes) and the job descriptor (17 i32s). */
-const WS_BASE = 256;
+if (JOB_PTR + 4 * JOB_FIELDS > CONST_TABLE) throw new Error('the WASM job descriptor overlaps the constant table');
+const WS_BASE = CONST_TABLE + 16 * CONST_SLOTS;
 const PAGE = 65536;
 
 type WorkerThreads = NonNullable<ReturnType<typeof workerThreads>>;
@@ -40,6 +43,10 @@ interface Kernel {
   memory: WebAssembly.Memory;
   module: WebAssembly.Module;
   chunk: (job: number, index: number, ws: number) => void;
+  pack: (src: number, rowStride: number, colStride: number, k: number, n: number, dst: number) => void;
+  gemv: (a: number, aCol: number, b: number, c: number, n: number, k: number, tile: number) => void;
+  /** Other modules on the same memory (the recurrent kernels' pointwise code), by key. */
+  modules: Map<string, WebAssembly.Exports | null>;
   /** Threads the memory has workspaces for (1 where there are no worker threads). */
   threads: number;
   wt: WorkerThreads | null;
@@ -71,9 +78,10 @@ function instantiate(wanted: number): Kernel | null {
     const operands = WS_BASE + threads * WORKSPACE_BYTES;
     const initial = Math.ceil((operands + PAGE) / PAGE);
     const memory = new WebAssembly.Memory(wt ? { initial, maximum: MAX_PAGES, shared: true } : { initial });
-    const { chunk } = new WebAssembly.Instance(module, { env: { memory } }).exports as Pick<Kernel, 'chunk'>;
+    const { chunk, pack, gemv } = new WebAssembly.Instance(module, { env: { memory } }).exports as Pick<Kernel, 'chunk' | 'pack' | 'gemv'>;
     const pool = wt ? undefined : null;
-    return { memory, module, chunk, threads, wt, pool, operands, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer) };
+    const [f32, i32] = [new Float32Array(memory.buffer), new Int32Array(memory.buffer)];
+    return { memory, module, chunk, pack, gemv, modules: new Map(), threads, wt, pool, operands, f32, i32 };
   } catch {
     // no WebAssembly, no SIMD128, or (in a browser main thread) a module too large to compile synchronously
     return null;
@@ -131,12 +139,22 @@ export function wasmSgemm(a: Float32Array, b: Float32Array, c: Float32Array, dim
   k.f32.set(b.length === lenB ? b : b.subarray(0, lenB), bOff / 4);
 
   // Operands are addressed by (row, column) strides in bytes: a transposed one swaps them.
-  const job = k.i32;
-  const j = JOB_PTR / 4;
   const [aRow, aCol] = dims.transA ? [4, 4 * m] : [4 * depth, 4];
   const [bRow, bCol] = dims.transB ? [4, 4 * depth] : [4 * n, 4];
-  job.set([aOff, aRow, aCol, 4 * aBatchStride, bOff, bRow, bCol, 4 * bBatchStride, cOff, 4 * n, 4 * m * n, m, n, depth], j);
+  k.i32.set([aOff, aRow, aCol, 4 * aBatchStride, bOff, bRow, bCol, 4 * bBatchStride, cOff, 4 * n, 4 * m * n, m, n, depth], JOB_PTR / 4);
+  runJob(k, batch, m, n, depth, false);
+  c.set(k.f32.subarray(cOff / 4, cOff / 4 + lenC));
+  wasmInternals.calls++;
+  return true;
+}
 
+/**
+ * Runs the job whose operands and strides are already in the descriptor: splits it into chunks
+ * and, when it is large enough, shares them with the workers.
+ */
+function runJob(k: Kernel, batch: number, m: number, n: number, depth: number, bPacked: boolean): void {
+  const job = k.i32;
+  const j = JOB_PTR / 4;
   const pool = k.threads > 1 && m * n * depth >= wasmInternals.threadMinMacs ? poolOf(k) : null;
   const threads = pool ? pool.size + 1 : 1;
   // Each chunk packs its own panels of both operands, so the split is along the dimension whose
@@ -151,12 +169,100 @@ export function wasmSgemm(a: Float32Array, b: Float32Array, c: Float32Array, dim
   job[j + JOB.splitN] = splitN ? 1 : 0;
   job[j + JOB.chunkSize] = chunkSize;
   job[j + JOB.chunksPerBatch] = perBatch;
+  job[j + JOB.bPacked] = bPacked ? 1 : 0;
   const ws = WS_BASE;
   if (pool && threads > 1) pool.run(batch * perBatch, (index) => k.chunk(JOB_PTR, index, ws));
   else for (let index = 0; index < batch * perBatch; index++) k.chunk(JOB_PTR, index, ws);
-  c.set(k.f32.subarray(cOff / 4, cOff / 4 + lenC));
-  wasmInternals.calls++;
-  return true;
+}
+
+/** A product on operands already in the kernel's memory (byte addresses and strides). */
+export interface ResidentGemm {
+  /** A's element (i, p) is at `a + i·aRow + p·aCol`. */
+  a: number;
+  aRow: number;
+  aCol: number;
+  /** B prepacked by {@link WasmScratch.pack} with the whole depth k. */
+  b: number;
+  /** C's element (i, j) at `c + i·cRow + 4j`. */
+  c: number;
+  cRow: number;
+  m: number;
+  n: number;
+  k: number;
+}
+
+/**
+ * The WASM kernel's memory lent to one call of a fused recurrent kernel: its operands region from
+ * `base` on, the packing and product entry points on it, and modules of pointwise code
+ * instantiated on the same memory. The region is the matmul's operand space, so it holds nothing
+ * between calls: a kernel copies its inputs in and its results out.
+ */
+export interface WasmScratch {
+  /** First byte the caller may use. */
+  readonly base: number;
+  /** Makes room up to byte `end`; false (nothing changed) past what the kernel can address. */
+  reserve(end: number): boolean;
+  /** The memory as floats; take it again after `reserve` (growing replaces the buffer). */
+  f32(): Float32Array;
+  /** Packs B (element (p, j) at `src + p·rowStride + j·colStride` bytes, k×n) at `dst` for {@link ResidentGemm}. */
+  pack(src: number, rowStride: number, colStride: number, k: number, n: number, dst: number): void;
+  /** Bytes a packed k×n matrix takes. */
+  packedBytes(k: number, n: number): number;
+  /** `C = A·B` on resident operands, split across threads when large. */
+  gemm(g: ResidentGemm): void;
+  /**
+   * `C = op(A)·op(B)` on resident row-major operands (A m×k, or k×m with `transA`; B k×n), e.g.
+   * a weight gradient over a whole sequence.
+   */
+  gemmPlain(a: number, b: number, c: number, m: number, n: number, k: number, transA: boolean): void;
+  /**
+   * The exports of the module `build(shared)` makes, instantiated once per key on this memory
+   * (null: it failed to); its `init` export, if any, runs once first (it writes the constant table).
+   */
+  module(key: string, build: (shared: boolean) => Uint8Array<ArrayBuffer>): WebAssembly.Exports | null;
+}
+
+/** The kernel's memory for a fused recurrent kernel, or null where the WASM kernel is unavailable or off. */
+export function wasmScratch(): WasmScratch | null {
+  const k = getKernel();
+  if (!k) return null;
+  const at = JOB_PTR / 4;
+  return {
+    base: align(k.operands),
+    reserve: (end) => reserve(k, end),
+    f32: () => k.f32,
+    pack: (src, rs, cs, depth, n, dst) => k.pack(src, rs, cs, depth, n, dst),
+    packedBytes: (depth, n) => 4 * depth * Math.ceil(n / NR) * NR,
+    gemm(g) {
+      if (g.m < MR) {
+        // a row at a time: the tile would be mostly padding (the workspace is free scratch here)
+        for (let i = 0; i < g.m; i++) k.gemv(g.a + i * g.aRow, g.aCol, g.b, g.c + i * g.cRow, g.n, g.k, WS_BASE);
+      } else {
+        k.i32.set([g.a, g.aRow, g.aCol, 0, g.b, PACKED_B_ROW, 4 * g.k, 0, g.c, g.cRow, 0, g.m, g.n, g.k], at);
+        runJob(k, 1, g.m, g.n, g.k, true);
+      }
+      wasmInternals.calls++;
+    },
+    gemmPlain(a, b, c, m, n, depth, transA) {
+      const [aRow, aCol] = transA ? [4, 4 * m] : [4 * depth, 4];
+      k.i32.set([a, aRow, aCol, 0, b, 4 * n, 4, 0, c, 4 * n, 0, m, n, depth], at);
+      runJob(k, 1, m, n, depth, false);
+      wasmInternals.calls++;
+    },
+    module(key, build) {
+      if (!k.modules.has(key)) {
+        let exports: WebAssembly.Exports | null = null;
+        try {
+          exports = new WebAssembly.Instance(new WebAssembly.Module(build(k.wt !== null)), { env: { memory: k.memory } }).exports;
+          (exports.init as (() => void) | undefined)?.();
+        } catch {
+          // e.g. a browser's main thread refusing to compile a large module synchronously
+        }
+        k.modules.set(key, exports);
+      }
+      return k.modules.get(key)!;
+    },
+  };
 }
 
 /** Chunks of products the worker threads (not the calling thread) have run; for tests. */

@@ -65,7 +65,19 @@ export const JOB = {
   splitN: 14,
   chunkSize: 15,
   chunksPerBatch: 16,
+  /** 1: B is already packed (see {@link PACKED_B_ROW}); batch must be 1. */
+  bPacked: 17,
 } as const;
+
+/** i32 fields of a job descriptor. */
+export const JOB_FIELDS = 18;
+
+/**
+ * A prepacked B (exported `pack` with the whole depth k) holds NR-column panels, panel j/NR at
+ * float j·k and its row p at p·NR: the block at (row p, column j), for j a multiple of NR, starts
+ * PACKED_B_ROW·p + 4k·j bytes in. A job gives these as B's row and column strides.
+ */
+export const PACKED_B_ROW = NR * 4;
 
 const c = i32.const;
 const add = i32.add;
@@ -177,7 +189,8 @@ function packA(mod: ModuleBuilder) {
  * jr/NR holds B[p, jr + s] at float jr·kc + p·NR + s, columns past nc zero-filled.
  */
 function packB(mod: ModuleBuilder) {
-  const f = mod.declare(['i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const);
+  // exported: packing a recurrent weight once (kc = k) lets every step's product skip it
+  const f = mod.declare(['i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const, 'pack');
   const [src, rs, cs, kc, nc, dst] = f.builder.params;
   const jr = f.builder.local('i32');
   const p = f.builder.local('i32');
@@ -224,23 +237,32 @@ function packB(mod: ModuleBuilder) {
 
 /**
  * `C = op(A)·op(B)` for one m×n block: A's element (i, p) at `a + i·ars + p·acs`, B's (p, j) at
- * `b + p·brs + j·bcs`, C row-major with row stride `ldc` (all in bytes). `ws` is this thread's
- * workspace. With k = 0, C is zeroed.
+ * `b + p·brs + j·bcs` (or, with `bp`, B prepacked, its strides as PACKED_B_ROW says), C row-major
+ * with row stride `ldc` (all in bytes). `ws` is this thread's workspace. With k = 0, C is zeroed.
  */
 function gemm(mod: ModuleBuilder, micro: ReturnType<typeof microKernel>, pkA: ReturnType<typeof packA>, pkB: ReturnType<typeof packB>) {
-  const f = mod.declare(['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const, 'gemm');
-  const [a, ars, acs, b, brs, bcs, cp, ldc, m, n, k, ws] = f.builder.params;
+  const f = mod.declare(['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const);
+  const [a, ars, acs, b, brs, bcs, bp, cp, ldc, m, n, k, ws] = f.builder.params;
   const L = () => f.builder.local('i32');
-  const [jc, nc, pc, kc, ic, mc, jr, ir, pa, pb, i] = [L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L()];
+  const [jc, nc, pc, kc, ic, mc, jr, ir, pa, pb, i, src, stride] = [L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L()];
   mod.define(f, [
     if_(i32.eqz(get(k)), [for_(i, c(0), get(m), 1, [zero(add(get(cp), mul(get(i), get(ldc))), mul(get(n), c(4)))]), ret]),
     set(pa, add(get(ws), c(TILE_BYTES))),
-    set(pb, add(get(ws), c(TILE_BYTES + PA_BYTES))),
     for_(jc, c(0), get(n), NC, [
       set(nc, i32.min(c(NC), i32.sub(get(n), get(jc)))),
       for_(pc, c(0), get(k), KC, [
         set(kc, i32.min(c(KC), i32.sub(get(k), get(pc)))),
-        call(pkB, [add(add(get(b), mul(get(pc), get(brs))), mul(get(jc), get(bcs))), get(brs), get(bcs), get(kc), get(nc), get(pb)]),
+        set(src, add(add(get(b), mul(get(pc), get(brs))), mul(get(jc), get(bcs)))),
+        // a prepacked B's panels run the whole depth k; one packed here, this slice's kc
+        if_(
+          get(bp),
+          [set(pb, get(src)), set(stride, get(k))],
+          [
+            set(pb, add(get(ws), c(TILE_BYTES + PA_BYTES))),
+            set(stride, get(kc)),
+            call(pkB, [get(src), get(brs), get(bcs), get(kc), get(nc), get(pb)]),
+          ],
+        ),
         for_(ic, c(0), get(m), MC, [
           set(mc, i32.min(c(MC), i32.sub(get(m), get(ic)))),
           call(pkA, [add(add(get(a), mul(get(ic), get(ars))), mul(get(pc), get(acs))), get(ars), get(acs), get(mc), get(kc), get(pa)]),
@@ -249,7 +271,7 @@ function gemm(mod: ModuleBuilder, micro: ReturnType<typeof microKernel>, pkA: Re
             for_(ir, c(0), get(mc), MR, [
               call(micro, [
                 add(get(pa), mul(mul(get(ir), get(kc)), c(4))),
-                add(get(pb), mul(mul(get(jr), get(kc)), c(4))),
+                add(get(pb), mul(mul(get(jr), get(stride)), c(4))),
                 get(kc),
                 add(add(get(cp), mul(add(get(ic), get(ir)), get(ldc))), mul(add(get(jc), get(jr)), c(4))),
                 get(ldc),
@@ -289,7 +311,7 @@ function chunk(mod: ModuleBuilder, gemmF: ReturnType<typeof gemm>) {
         set(size, i32.min(field('chunkSize'), i32.sub(field('n'), get(lo)))),
         call(gemmF, [
           ...[get(a), field('aRow'), field('aCol')],
-          ...[add(get(b), mul(get(lo), field('bCol'))), field('bRow'), field('bCol')],
+          ...[add(get(b), mul(get(lo), field('bCol'))), field('bRow'), field('bCol'), field('bPacked')],
           ...[add(get(cp), mul(get(lo), c(4))), field('cRow')],
           ...[field('m'), get(size), field('k'), get(ws)],
         ]),
@@ -298,7 +320,7 @@ function chunk(mod: ModuleBuilder, gemmF: ReturnType<typeof gemm>) {
         set(size, i32.min(field('chunkSize'), i32.sub(field('m'), get(lo)))),
         call(gemmF, [
           ...[add(get(a), mul(get(lo), field('aRow'))), field('aRow'), field('aCol')],
-          ...[get(b), field('bRow'), field('bCol')],
+          ...[get(b), field('bRow'), field('bCol'), field('bPacked')],
           ...[add(get(cp), mul(get(lo), field('cRow'))), field('cRow')],
           ...[get(size), field('n'), field('k'), get(ws)],
         ]),
@@ -316,12 +338,55 @@ function vectorCopies(width: number, src: Expr<'i32'>, dst: Expr<'i32'>): Stmt[]
   return out;
 }
 
-/** The kernel module's bytes: exports `gemm` and `chunk`, imports `env.memory`. */
+/**
+ * `c[0:n] = a·B` for one row `a` (floats `acol` bytes apart) and a prepacked B (k×n): a
+ * matrix–vector product, for the recurrent kernels' batch-of-one steps, where the 5-row tile would
+ * compute four rows of padding. Each NR-column panel takes two vector accumulators down the whole
+ * depth; the last panel's columns past n go through `tile` (NR floats of scratch).
+ */
+function gemv(mod: ModuleBuilder) {
+  const f = mod.declare(['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const, 'gemv');
+  const [a, acol, b, cp, n, k, tile] = f.builder.params;
+  const [jr, p, pb, pa, nr, s] = [
+    f.builder.local('i32'),
+    f.builder.local('i32'),
+    f.builder.local('i32'),
+    f.builder.local('i32'),
+    f.builder.local('i32'),
+    f.builder.local('i32'),
+  ];
+  const [x, acc0, acc1] = [f.builder.local('v128'), f.builder.local('v128'), f.builder.local('v128')];
+  const madd = (acc: Local<'v128'>, offset: number) => set(acc, f32x4.add(get(acc), f32x4.mul(get(x), f32x4.load(get(pb), offset))));
+  mod.define(f, [
+    set(pb, get(b)),
+    for_(jr, c(0), get(n), NR, [
+      set(acc0, f32x4.const(0)),
+      set(acc1, f32x4.const(0)),
+      set(pa, get(a)),
+      for_(p, c(0), get(k), 1, [set(x, f32x4.loadSplat(get(pa))), madd(acc0, 0), madd(acc1, 16), inc(pa, get(acol)), inc(pb, NR * 4)]),
+      set(nr, i32.min(c(NR), i32.sub(get(n), get(jr)))),
+      if_(
+        i32.eq(get(nr), c(NR)),
+        [f32x4.store(add(get(cp), mul(get(jr), c(4))), get(acc0)), f32x4.store(add(get(cp), mul(get(jr), c(4))), get(acc1), 16)],
+        [
+          f32x4.store(get(tile), get(acc0)),
+          f32x4.store(get(tile), get(acc1), 16),
+          for_(s, c(0), get(nr), 1, [
+            f32.store(add(get(cp), mul(add(get(jr), get(s)), c(4))), f32.load(add(get(tile), mul(get(s), c(4))))),
+          ]),
+        ],
+      ),
+    ]),
+  ]);
+}
+
+/** The kernel module's bytes: exports `chunk`, `pack` and `gemv`, imports `env.memory`. */
 export function sgemmModule(shared: boolean): Uint8Array<ArrayBuffer> {
   const mod = new ModuleBuilder(shared);
   const micro = microKernel(mod);
   const pkA = packA(mod);
   const pkB = packB(mod);
   chunk(mod, gemm(mod, micro, pkA, pkB));
+  gemv(mod);
   return mod.encode();
 }
