@@ -1,14 +1,14 @@
-// Every layer forward, loss, optimizer, clip function and scheduler of @carousel/nn, called with a
+// Every layer forward, loss, optimizer, clip function, scheduler, recurrent layer and cell of @carousel/nn, called with a
 // wrong-typed value where a Tensor, a list of parameters or an optimizer belongs, throws a Carousel
 // error naming the layer or function — never a TypeError from inside an op. Every export is in
-// the table, in the known gaps, or exempted with a reason, so a new export cannot skip its checks.
+// the table or exempted with a reason, so a new export cannot skip its checks.
 import { CarouselError, describeValue, ones, type Tensor, tensor, tidy, ValueError, zeros } from '@carousel/autograd';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as nn from './index.js';
 
 /** What the bad value replaces: its kind decides which bad values are tried. */
-type Kind = 'tensor' | 'tensor?' | 'params' | 'options' | 'optimizer' | 'state';
+type Kind = 'tensor' | 'tensor?' | 'params' | 'options' | 'optimizer' | 'net' | 'state';
 
 interface Case {
   /** The export this case checks (for the coverage test). */
@@ -81,16 +81,8 @@ const cases: Case[] = [
   { subject: 'RNNCell', op: 'RNNCell.forward', kind: 'tensor', run: (v) => new nn.RNNCell(2, 2).forward(v as Tensor), valid: x2 },
   { subject: 'RNNCell', op: 'RNNCell.forward', kind: 'tensor?', run: (v) => new nn.RNNCell(2, 2).forward(x2(), v as Tensor), valid: () => ones([1, 2]) },
   { subject: 'layerNorm', op: 'layerNorm', kind: 'tensor', run: (v) => nn.layerNorm(v as Tensor), valid: x2 },
+  { subject: 'RTRL1997', op: 'RTRL1997', kind: 'net', run: (v) => new nn.RTRL1997(v as nn.LSTM1997), valid: () => new nn.LSTM1997({ inputSize: 2, outputSize: 2, blocks: 1, cellsPerBlock: 1 }) },
   { subject: 'dropoutMask', op: 'dropoutMask', kind: 'tensor', run: (v) => nn.dropoutMask(v as Tensor, 0.5), valid: x2 },
-];
-
-/**
- * Known gaps: each must still crash unnamed (the test below inverts by hand); once closed it
- * fails, and belongs in `cases`. RTRL1997 reads `net.config` unchecked.
- */
-// biome-ignore format: one row per gap reads as a table
-const gaps: { subject: string; op: string; run: () => unknown }[] = [
-  { subject: 'RTRL1997', op: 'RTRL1997', run: () => new nn.RTRL1997(undefined as never) },
 ];
 
 /** Exports not swept, and why. */
@@ -131,11 +123,12 @@ const bad: Record<Kind, fc.Arbitrary<unknown>> = {
   params: fc.oneof(nullish, string, object, number, withBadEntry),
   options: fc.oneof(fc.constant(null), string, number, fc.boolean(), fn, aTensor),
   optimizer: fc.oneof(nullish, string, object, number, array, aTensor, fn),
+  net: fc.oneof(nullish, string, object, number, array, aTensor, fn),
   state: fc.oneof(nullish, string, number, fc.boolean(), array, aTensor, fn),
 };
 
 /** The kinds whose message must describe the bad value (`got …`). */
-const described = new Set<Kind>(['tensor', 'tensor?', 'optimizer', 'state']);
+const described = new Set<Kind>(['tensor', 'tensor?', 'optimizer', 'net', 'state']);
 
 function thrown(run: () => unknown): unknown {
   try {
@@ -157,7 +150,7 @@ function expectNamedError(e: unknown, op: string): asserts e is CarouselError {
 
 describe('nn argument checks: the table', () => {
   it('covers every export (a new one needs a case, a known gap or an exemption)', () => {
-    const covered = new Set([...cases.map((c) => c.subject), ...gaps.map((g) => g.subject), ...Object.keys(exempt)]);
+    const covered = new Set([...cases.map((c) => c.subject), ...Object.keys(exempt)]);
     const exported = Object.entries(nn)
       .filter(([, v]) => typeof v === 'function' || (typeof v === 'object' && v !== null))
       .map(([name]) => name);
@@ -190,14 +183,5 @@ describe('nn argument checks: wrong-typed values', () => {
     expect((p as Error).message).toBe('SGD: parameter 1 of group 0 is not a Tensor, got undefined');
     const s = thrown(() => new nn.Linear(2, 2).loadStateDict(null as never));
     expect((s as Error).message).toBe('loadStateDict: state must be an object of Tensors by name (as stateDict() returns), got null');
-  });
-});
-
-describe('nn argument checks: known gaps in rnn/ (pass while open)', () => {
-  it.each(gaps.map((g) => [g.op, g] as const))('%s(undefined)', (_, g) => {
-    // it.fails would hide which assertion fails; this inverts by hand so a closed gap says so
-    const e = thrown(g.run);
-    const named = e instanceof CarouselError && e.op === g.op;
-    expect(named, `${g.op} now names its error: move it from gaps to cases`).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
-import { noGrad, tensor, ValueError } from '@carousel/autograd';
-import { type LSTM1997, resolveSquash, type Squash } from './lstm1997.js';
+import { describeValue, noGrad, tensor, ValueError } from '@carousel/autograd';
+import { LSTM1997, resolveSquash, type Squash } from './lstm1997.js';
 
 /**
  * The logistic σ(x), stable for either sign: 1/(1 + e^−x) for x ≥ 0, e^x/(1 + e^x) below. One
@@ -135,6 +135,7 @@ export class RTRL1997 {
   readonly #es: Float64Array; // cell states' errors
 
   constructor(net: LSTM1997, opts: RTRLOptions = {}) {
+    if (!(net instanceof LSTM1997)) throw new ValueError(`net must be an LSTM1997, got ${describeValue(net)}`, 'RTRL1997');
     const c = net.config;
     if (!c.truncated) throw new ValueError('RTRL1997 computes the truncated gradient; build the LSTM1997 with truncated: true', 'RTRL1997');
     this.lr = opts.lr ?? 0.1;
