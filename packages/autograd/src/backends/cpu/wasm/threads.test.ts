@@ -38,6 +38,25 @@ describe('wasm matmul threads', () => {
     }
   });
 
+  it('back-to-back products, as a recurrent layer publishes them, are each right', () => {
+    // workers poll a while after a job before sleeping, so these find them awake: each job has
+    // other operands and another shape, and a chunk run against a stale descriptor would show
+    configureCpu({ wasm: true, threads: 2 });
+    const before = workerChunks();
+    for (let t = 0; t < 40; t++) {
+      const [m, k, n] = t % 2 ? [32, 256, 260] : [40, 128, 512];
+      const a = Float32Array.from({ length: m * k }, (_, i) => ((i + t) % 7) - 3);
+      const b = Float32Array.from({ length: k * n }, (_, i) => ((i * 3 + t) % 5) - 2);
+      const c = new Float32Array(m * n).fill(Number.NaN);
+      expect(m * n * k).toBeGreaterThanOrEqual(wasmInternals.threadMinMacs);
+      expect(wasmSgemm(a, b, c, { batch: 1, m, k, n, aBatchStride: 0, bBatchStride: 0 })).toBe(true);
+      const want = new Float32Array(m * n);
+      for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) want[i * n + j]! += a[i * k + p]! * b[p * n + j]!;
+      expect(c).toEqual(want); // small integers: the float32 sums are exact
+    }
+    expect(workerChunks()).toBeGreaterThan(before);
+  });
+
   it('workers never keep the process alive', () => {
     // a child process multiplies on 3 threads and must then exit by itself
     const dir = mkdtempSync(join(tmpdir(), 'carousel-wasm-'));
