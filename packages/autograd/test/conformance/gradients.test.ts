@@ -4,10 +4,10 @@
 // finite differences — at float32 tolerance, relative to each gradient's scale.
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { setBackend, type Tensor, type TypedArray, tensor, tidy, vjp } from '../../src/index.js';
+import { setBackend } from '../../src/index.js';
 import { closeMismatch } from '../../src/testing/index.js';
 import { BACKENDS, type BackendCase, flushSubnormals, onBackend, recordError, reportErrors } from './backends.js';
-import { DIFFERENTIABLE, type Instance, inputsOf, instanceArb, type OpRow } from './ops.js';
+import { DIFFERENTIABLE, gradientsOf, instanceArb, type OpRow } from './ops.js';
 
 /** Instances per property run, and runs: 15 instances per row. */
 const BATCH = 5;
@@ -16,28 +16,6 @@ const TIMEOUT = 30_000;
 /** |g − g64| ≤ ATOL·max(1, max|g64|) + RTOL·|g64|: backward passes chain several float32 ops. */
 const ATOL = 1e-5;
 const RTOL = 1e-4;
-
-/** A cotangent with varied positive entries, the same on every backend: weights 0.5…1.5. */
-const cotangent = (out: Tensor): Tensor =>
-  tensor(
-    Float64Array.from({ length: out.size }, (_, i) => 0.5 + ((i * 0.618034) % 1)),
-    { shape: [...out.shape], dtype: out.dtype as 'float32' | 'float64' },
-  );
-
-/** The row's output and the gradient of every input for `ct·out`, read back, on the active backend. */
-async function gradientsOf(r: OpRow, batch: Instance[], dtype: 'float32' | 'float64'): Promise<TypedArray[][]> {
-  const grads: Tensor[][] = tidy(() =>
-    batch.map((inst) => {
-      const [out, back] = vjp((...xs: Tensor[]) => r.fn(xs, inst.p), ...inputsOf(r, inst, dtype));
-      return back(cotangent(out));
-    }),
-  );
-  try {
-    return await Promise.all(grads.map((gs) => Promise.all(gs.map((g) => g.data()))));
-  } finally {
-    for (const gs of grads) for (const g of gs) g.dispose();
-  }
-}
 
 async function checkGradients(b: BackendCase, r: OpRow): Promise<void> {
   const instances = fc.array(instanceArb(r), { minLength: BATCH, maxLength: BATCH });

@@ -3,7 +3,7 @@
 // gradcheck.test.ts checks the gradient of every differentiable row by finite differences, and
 // compositions.test.ts chains rows together.
 import fc from 'fast-check';
-import { concat, type DType, div, pow, stack, sub, type Tensor, tensor, where } from '../../src/index.js';
+import { concat, type DType, div, pow, stack, sub, type Tensor, type TypedArray, tensor, tidy, vjp, where } from '../../src/index.js';
 import { broadcastPairArb, type CloseOptions, type GradcheckOptions, shapeArb, valuesArb } from '../../src/testing/index.js';
 import * as R from './reference.js';
 
@@ -149,6 +149,35 @@ export function inputsOf(r: OpRow, inst: Instance, dtype: 'float32' | 'float64')
     if (r.input === 'bool') return tensor(Uint8Array.from(v), { shape, dtype: 'bool' });
     return tensor(Float64Array.from(v), { shape, dtype });
   });
+}
+
+/**
+ * The row's gradient of every input for `ct·out`, read back, on the active backend, with a
+ * cotangent of varied positive entries (weights 0.5…1.5, each passed through `round`: the f16
+ * suite rounds them to halves), the same on every backend.
+ */
+export async function gradientsOf(
+  r: OpRow,
+  batch: Instance[],
+  dtype: 'float32' | 'float64',
+  round: (x: number) => number = (x) => x,
+): Promise<TypedArray[][]> {
+  const cotangent = (out: Tensor): Tensor =>
+    tensor(
+      Float64Array.from({ length: out.size }, (_, i) => round(0.5 + ((i * 0.618034) % 1))),
+      { shape: [...out.shape], dtype: out.dtype as 'float32' | 'float64' },
+    );
+  const grads: Tensor[][] = tidy(() =>
+    batch.map((inst) => {
+      const [out, back] = vjp((...xs: Tensor[]) => r.fn(xs, inst.p), ...inputsOf(r, inst, dtype));
+      return back(cotangent(out));
+    }),
+  );
+  try {
+    return await Promise.all(grads.map((gs) => Promise.all(gs.map((g) => g.data()))));
+  } finally {
+    for (const gs of grads) for (const g of gs) g.dispose();
+  }
 }
 
 /** The reference inputs: the values as the tensors hold them (float32 rounds). */

@@ -20,7 +20,7 @@ import './f16.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { roundHalf } from '../../src/backends/webgpu/half.js';
-import { type DType, setBackend, type Tensor, type TypedArray, tensor, tidy, vjp } from '../../src/index.js';
+import { type DType, setBackend, type Tensor, tidy } from '../../src/index.js';
 import { type CloseOptions, closeMismatch } from '../../src/testing/index.js';
 import { recordError, reportErrors } from '../conformance/backends.js';
 import {
@@ -28,6 +28,7 @@ import {
   type Domain,
   domainOf,
   F32_TOL,
+  gradientsOf,
   type Instance,
   inputsOf,
   instanceArb,
@@ -121,36 +122,15 @@ async function checkForward(r: OpRow, arb: (r: OpRow) => fc.Arbitrary<Instance>)
   );
 }
 
-/** A cotangent with varied positive entries (weights 0.5…1.5, halves), the same on both backends. */
-const cotangent = (out: Tensor): Tensor =>
-  tensor(
-    Float64Array.from({ length: out.size }, (_, i) => roundHalf(0.5 + ((i * 0.618034) % 1))),
-    { shape: [...out.shape], dtype: out.dtype as 'float32' | 'float64' },
-  );
-
-async function gradientsOf(r: OpRow, batch: Instance[], dtype: 'float32' | 'float64'): Promise<TypedArray[][]> {
-  const grads: Tensor[][] = tidy(() =>
-    batch.map((inst) => {
-      const [out, back] = vjp((...xs: Tensor[]) => r.fn(xs, inst.p), ...inputsOf(r, inst, dtype));
-      return back(cotangent(out));
-    }),
-  );
-  try {
-    return await Promise.all(grads.map((gs) => Promise.all(gs.map((g) => g.data()))));
-  } finally {
-    for (const gs of grads) for (const g of gs) g.dispose();
-  }
-}
-
 async function checkGradients(r: OpRow, arb: (r: OpRow) => fc.Arbitrary<Instance>): Promise<void> {
   const instances = fc.array(arb(r), { minLength: BATCH, maxLength: BATCH });
   await fc.assert(
     fc.asyncProperty(instances, async (drawn) => {
       const batch = drawn.map(halved);
       await setBackend('cpu');
-      const want = await gradientsOf(r, batch, 'float64');
+      const want = await gradientsOf(r, batch, 'float64', roundHalf);
       await setBackend('webgpu', { f16: true });
-      const got = await gradientsOf(r, batch, 'float32');
+      const got = await gradientsOf(r, batch, 'float32', roundHalf);
       batch.forEach((_, k) => {
         want[k]!.forEach((w, i) => {
           const g = got[k]![i]!;
