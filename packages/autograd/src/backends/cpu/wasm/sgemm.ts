@@ -135,101 +135,53 @@ function microKernel(mod: ModuleBuilder) {
 }
 
 /**
- * Packs A[0:mc, 0:kc] (element (i, p) at `src + i·rs + p·cs` bytes) into MR-row panels: panel
- * ir/MR holds A[ir + r, p] at float ir·kc + p·MR + r, rows past mc zero-filled.
+ * Packs a strip of an operand into `width`-wide panels along k: element (p, j) — p along the
+ * depth k, j across the panel direction — at `src + p·ks + j·ws` bytes; panel j/width holds it at
+ * float j·kc + p·width + j mod width, entries past `n` zero-filled. A's row panels are
+ * `width = MR` (ks, ws = A's column and row strides), B's column panels `width = NR` (ks, ws = B's
+ * row and column strides).
  */
-function packA(mod: ModuleBuilder) {
-  const f = mod.declare(['i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const);
-  const [src, rs, cs, mc, kc, dst] = f.builder.params;
-  const ir = f.builder.local('i32');
+function panelPacker(mod: ModuleBuilder, width: number, exportName?: string) {
+  const f = mod.declare(['i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const, exportName);
+  const [src, ks, ws, kc, n, dst] = f.builder.params;
+  const j0 = f.builder.local('i32');
   const p = f.builder.local('i32');
-  const r = f.builder.local('i32');
+  const j = f.builder.local('i32');
   const q = f.builder.local('i32');
   const d = f.builder.local('i32');
-  const mr = f.builder.local('i32');
-  // A full panel of a row-major A: MR strided loads per step of k. Of Aᵀ (rs = 4): the MR values
-  // are adjacent, so vector copies.
+  const w = f.builder.local('i32');
+  // A full panel: when a panel's `width` values are adjacent (ws = 4: row-major B, or Aᵀ), vector
+  // copies; otherwise `width` strided loads per step of k.
   const full: Stmt[] = [
     if_(
-      i32.eq(get(rs), c(4)),
-      [for_(p, c(0), get(kc), 1, [...vectorCopies(MR, get(q), get(d)), inc(q, get(cs)), inc(d, MR * 4)])],
+      i32.eq(get(ws), c(4)),
+      [for_(p, c(0), get(kc), 1, [...vectorCopies(width, get(q), get(d)), inc(q, get(ks)), inc(d, width * 4)])],
       [
         for_(p, c(0), get(kc), 1, [
-          ...Array.from({ length: MR }, (_, i) => f32.store(get(d), f32.load(add(get(q), mul(get(rs), c(i)))), 4 * i)),
-          inc(q, get(cs)),
-          inc(d, MR * 4),
+          ...Array.from({ length: width }, (_, i) => f32.store(get(d), f32.load(add(get(q), mul(get(ws), c(i)))), 4 * i)),
+          inc(q, get(ks)),
+          inc(d, width * 4),
         ]),
       ],
     ),
   ];
   const edge: Stmt[] = [
-    zero(get(d), mul(get(kc), c(MR * 4))),
-    for_(r, c(0), get(mr), 1, [
+    zero(get(d), mul(get(kc), c(width * 4))),
+    for_(j, c(0), get(w), 1, [
       for_(p, c(0), get(kc), 1, [
         f32.store(
-          add(get(d), mul(add(mul(get(p), c(MR)), get(r)), c(4))),
-          f32.load(add(add(get(q), mul(get(r), get(rs))), mul(get(p), get(cs)))),
+          add(get(d), mul(add(mul(get(p), c(width)), get(j)), c(4))),
+          f32.load(add(add(get(q), mul(get(j), get(ws))), mul(get(p), get(ks)))),
         ),
       ]),
     ]),
   ];
   mod.define(f, [
-    for_(ir, c(0), get(mc), MR, [
-      set(q, add(get(src), mul(get(ir), get(rs)))),
-      set(d, add(get(dst), mul(mul(get(ir), get(kc)), c(4)))),
-      set(mr, i32.min(c(MR), i32.sub(get(mc), get(ir)))),
-      if_(i32.eq(get(mr), c(MR)), full, edge),
-    ]),
-  ]);
-  return f;
-}
-
-/**
- * Packs B[0:kc, 0:nc] (element (p, j) at `src + p·rs + j·cs` bytes) into NR-column panels: panel
- * jr/NR holds B[p, jr + s] at float jr·kc + p·NR + s, columns past nc zero-filled.
- */
-function packB(mod: ModuleBuilder) {
-  // exported: packing a recurrent weight once (kc = k) lets every step's product skip it
-  const f = mod.declare(['i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const, 'pack');
-  const [src, rs, cs, kc, nc, dst] = f.builder.params;
-  const jr = f.builder.local('i32');
-  const p = f.builder.local('i32');
-  const s = f.builder.local('i32');
-  const q = f.builder.local('i32');
-  const d = f.builder.local('i32');
-  const nr = f.builder.local('i32');
-  // A full panel of a row-major B: NR adjacent values per step of k, so vector copies. Of Bᵀ:
-  // NR strided loads.
-  const full: Stmt[] = [
-    if_(
-      i32.eq(get(cs), c(4)),
-      [for_(p, c(0), get(kc), 1, [...vectorCopies(NR, get(q), get(d)), inc(q, get(rs)), inc(d, NR * 4)])],
-      [
-        for_(p, c(0), get(kc), 1, [
-          ...Array.from({ length: NR }, (_, j) => f32.store(get(d), f32.load(add(get(q), mul(get(cs), c(j)))), 4 * j)),
-          inc(q, get(rs)),
-          inc(d, NR * 4),
-        ]),
-      ],
-    ),
-  ];
-  const edge: Stmt[] = [
-    zero(get(d), mul(get(kc), c(NR * 4))),
-    for_(s, c(0), get(nr), 1, [
-      for_(p, c(0), get(kc), 1, [
-        f32.store(
-          add(get(d), mul(add(mul(get(p), c(NR)), get(s)), c(4))),
-          f32.load(add(add(get(q), mul(get(s), get(cs))), mul(get(p), get(rs)))),
-        ),
-      ]),
-    ]),
-  ];
-  mod.define(f, [
-    for_(jr, c(0), get(nc), NR, [
-      set(q, add(get(src), mul(get(jr), get(cs)))),
-      set(d, add(get(dst), mul(mul(get(jr), get(kc)), c(4)))),
-      set(nr, i32.min(c(NR), i32.sub(get(nc), get(jr)))),
-      if_(i32.eq(get(nr), c(NR)), full, edge),
+    for_(j0, c(0), get(n), width, [
+      set(q, add(get(src), mul(get(j0), get(ws)))),
+      set(d, add(get(dst), mul(mul(get(j0), get(kc)), c(4)))),
+      set(w, i32.min(c(width), i32.sub(get(n), get(j0)))),
+      if_(i32.eq(get(w), c(width)), full, edge),
     ]),
   ]);
   return f;
@@ -240,7 +192,12 @@ function packB(mod: ModuleBuilder) {
  * `b + p·brs + j·bcs` (or, with `bp`, B prepacked, its strides as PACKED_B_ROW says), C row-major
  * with row stride `ldc` (all in bytes). `ws` is this thread's workspace. With k = 0, C is zeroed.
  */
-function gemm(mod: ModuleBuilder, micro: ReturnType<typeof microKernel>, pkA: ReturnType<typeof packA>, pkB: ReturnType<typeof packB>) {
+function gemm(
+  mod: ModuleBuilder,
+  micro: ReturnType<typeof microKernel>,
+  pkA: ReturnType<typeof panelPacker>,
+  pkB: ReturnType<typeof panelPacker>,
+) {
   const f = mod.declare(['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const);
   const [a, ars, acs, b, brs, bcs, bp, cp, ldc, m, n, k, ws] = f.builder.params;
   const L = () => f.builder.local('i32');
@@ -265,7 +222,7 @@ function gemm(mod: ModuleBuilder, micro: ReturnType<typeof microKernel>, pkA: Re
         ),
         for_(ic, c(0), get(m), MC, [
           set(mc, i32.min(c(MC), i32.sub(get(m), get(ic)))),
-          call(pkA, [add(add(get(a), mul(get(ic), get(ars))), mul(get(pc), get(acs))), get(ars), get(acs), get(mc), get(kc), get(pa)]),
+          call(pkA, [add(add(get(a), mul(get(ic), get(ars))), mul(get(pc), get(acs))), get(acs), get(ars), get(kc), get(mc), get(pa)]),
           // one B panel (L1) against every A panel of the block (L2)
           for_(jr, c(0), get(nc), NR, [
             for_(ir, c(0), get(mc), MR, [
@@ -384,8 +341,9 @@ function gemv(mod: ModuleBuilder) {
 export function sgemmModule(shared: boolean): Uint8Array<ArrayBuffer> {
   const mod = new ModuleBuilder(shared);
   const micro = microKernel(mod);
-  const pkA = packA(mod);
-  const pkB = packB(mod);
+  const pkA = panelPacker(mod, MR);
+  // exported: packing a recurrent weight once (kc = k) lets every step's product skip it
+  const pkB = panelPacker(mod, NR, 'pack');
   chunk(mod, gemm(mod, micro, pkA, pkB));
   gemv(mod);
   return mod.encode();
