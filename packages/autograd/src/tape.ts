@@ -107,6 +107,13 @@ export function record<T extends Tensor>(op: string, out: T, inputs: readonly Te
   return out;
 }
 
+/**
+ * Whether {@link record} will put a node for `inputs` on the tape (grad mode on and some input
+ * requiring grad): ops whose forward keeps state only for a backward skip keeping it otherwise.
+ * @internal
+ */
+export const willRecord = (inputs: readonly Tensor[]): boolean => gradEnabled && anyRequiresGrad(inputs);
+
 function anyRequiresGrad(inputs: readonly Tensor[]): boolean {
   for (let i = 0; i < inputs.length; i++) if (inputs[i]!.requiresGrad) return true;
   return false;

@@ -80,7 +80,10 @@ export interface LSTMCellSpec {
   identityH: boolean;
 }
 
-/** What a fused forward kernel keeps for its backward (activations of every step); opaque to the op layer. */
+/**
+ * What a fused forward kernel keeps for its backward (activations of every step); opaque to the
+ * op layer. Null when the forward was told no backward will follow (`keep` false).
+ */
 export type FusedSaved = unknown;
 
 /** Gradient buffers a fused LSTM backward fills (allocated by the op layer; null = not wanted). */
@@ -114,6 +117,10 @@ export interface GRUGradBufs {
  * gradients of every input (BPTT over the saved gates). `xw` is the input projection of every
  * step, `[T, B, G·H]`, b_ih included; `out` is `[T + 1, B, H]` for the LSTM (h of every step,
  * then the final c) and `[T, B, H]` for the GRU (reset after the matmul, as PyTorch).
+ *
+ * `keep` is false when no gradient will be asked of the call (grad mode off, or no input
+ * requires grad: inference): the forward then need not keep its activations — on the CPU they
+ * are most of its memory traffic — and returns null.
  */
 export interface FusedKernels {
   /** Runs a whole LSTM sequence from (h0, c0), filling `out`; returns the activations its backward needs. */
@@ -128,11 +135,21 @@ export interface FusedKernels {
     dtype: 'float32' | 'float64',
     dims: SequenceDims,
     cell: LSTMCellSpec,
+    keep: boolean,
   ): FusedSaved;
   /** `gOut` is the gradient of `out`; never mutates `saved`, so it may run more than once. */
   lstmBackward(saved: FusedSaved, gOut: Buf, grads: LSTMGradBufs): void;
   /** Runs a whole GRU sequence from h0, filling `out`; returns the activations its backward needs. */
-  gruForward(xw: Buf, whh: Buf, bhh: Buf | null, h0: Buf, out: Buf, dtype: 'float32' | 'float64', dims: SequenceDims): FusedSaved;
+  gruForward(
+    xw: Buf,
+    whh: Buf,
+    bhh: Buf | null,
+    h0: Buf,
+    out: Buf,
+    dtype: 'float32' | 'float64',
+    dims: SequenceDims,
+    keep: boolean,
+  ): FusedSaved;
   /** `gOut` is the gradient of `out`; never mutates `saved`, so it may run more than once. */
   gruBackward(saved: FusedSaved, gOut: Buf, grads: GRUGradBufs): void;
 }

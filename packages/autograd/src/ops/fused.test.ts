@@ -1,9 +1,9 @@
 // The fused recurrent ops on the CPU backend: float64 gradcheck of every input, the error for a
 // gradient of a gradient without a composite, and input validation.
 import { describe, expect, it } from 'vitest';
-import type { LSTMCellSpec } from '../backends/backend.js';
+import type { FusedKernels, LSTMCellSpec } from '../backends/backend.js';
 import { DTypeError, GradError, ShapeError, ValueError } from '../errors.js';
-import { grad } from '../tape.js';
+import { grad, noGrad } from '../tape.js';
 import type { Tensor } from '../tensor.js';
 import { gradcheck } from '../testing/gradcheck.js';
 import { randn } from './creation.js';
@@ -97,6 +97,42 @@ describe('lstmSequence / gruSequence (CPU fused kernels)', () => {
         .sum();
     expect(() => grad(f)(randn([2, 1, 6], d))).toThrow(GradError);
     expect(() => grad(f)(randn([2, 1, 6], d))).toThrow(/gruSequence/);
+  });
+
+  it('asks the kernel to keep its activations only when a backward can follow, with the same outputs either way', () => {
+    const kernels = randn([1]).storage.backend.fused as FusedKernels;
+    const [lstmForward, gruForward] = [kernels.lstmForward, kernels.gruForward];
+    const keeps: boolean[] = [];
+    kernels.lstmForward = (...args) => {
+      keeps.push(args[10]);
+      return lstmForward(...args);
+    };
+    kernels.gruForward = (...args) => {
+      keeps.push(args[7]);
+      return gruForward(...args);
+    };
+    try {
+      const [T, B, H] = [3, 2, 5];
+      const inputs = (requiresGrad: boolean) => ({
+        x: randn([T, B, 4]),
+        wih: randn([4 * H, 4], { requiresGrad }),
+        whh: randn([4 * H, H]),
+        h0: randn([B, H]),
+        c0: randn([B, H]),
+      });
+      const lstm = inputs(true);
+      const gru = { ...lstm, wih: lstm.wih.slice([[0, 3 * H]]), whh: lstm.whh.slice([[0, 3 * H]]) };
+      const runs = [() => lstmSequence(lstm, TORCH), () => gruSequence(gru)];
+      for (const run of runs) {
+        const trained = run().dataSync();
+        expect(noGrad(run).dataSync()).toEqual(trained);
+      }
+      // nothing requires grad: inference even with grad mode on
+      lstmSequence(inputs(false), TORCH);
+      expect(keeps).toEqual([true, false, true, false, false]);
+    } finally {
+      Object.assign(kernels, { lstmForward, gruForward });
+    }
   });
 
   it('rejects mismatched shapes', () => {

@@ -6,7 +6,7 @@
 import type { FusedKernels, FusedSaved, LSTMCellSpec } from '../backends/backend.js';
 import { BackendError, DTypeError, fmt, GradError, ShapeError, ValueError } from '../errors.js';
 import { tidy } from '../memory.js';
-import { isGradEnabled, noGrad, record, vjp } from '../tape.js';
+import { isGradEnabled, noGrad, record, vjp, willRecord } from '../tape.js';
 import { emptyTensor, type Tensor } from '../tensor.js';
 import { backendOf } from './util.js';
 
@@ -241,6 +241,9 @@ export function lstmSequence<I extends LSTMSequenceInputs | LSTMLayerInputs>(
   // b_ih (when projected here) joins b_hh in the kernel's bias
   const bih = given.x ? given.bih : undefined;
   const bias = bih ? (bhh ? noGrad(() => bhh.add(bih)) : bih) : bhh;
+  const named: [string, Tensor][] = [...proj.named, ['whh', whh], ['h0', h0], ['c0', c0]];
+  if (bhh) named.push(['bhh', bhh]);
+  if (peep) named.push(['peep', peep]);
   const saved: FusedSaved = K.lstmForward(
     proj.xw.buf(op),
     whh.buf(op),
@@ -252,10 +255,8 @@ export function lstmSequence<I extends LSTMSequenceInputs | LSTMLayerInputs>(
     dtype,
     { T, B, H },
     cell,
+    willRecord(named.map(([, t]) => t)),
   );
-  const named: [string, Tensor][] = [...proj.named, ['whh', whh], ['h0', h0], ['c0', c0]];
-  if (bhh) named.push(['bhh', bhh]);
-  if (peep) named.push(['peep', peep]);
   const hasBias = Boolean(bhh || given.bih);
   const rule = fusedRule(op, named, opts.composite, (g) => {
     const dxw = emptyTensor([T, B, GH], dtype, backend);
@@ -310,9 +311,10 @@ export function gruSequence<I extends GRUSequenceInputs | GRULayerInputs>(inputs
   if (bhh) checkShape(op, 'bhh', bhh, [GH], dtype);
   checkShape(op, 'h0', h0, [B, H], dtype);
   const out = emptyTensor([T, B, H], dtype, backend);
-  const saved = K.gruForward(proj.xw.buf(op), whh.buf(op), bhh ? bhh.buf(op) : null, h0.buf(op), out.buf(op), dtype, { T, B, H });
   const named: [string, Tensor][] = [...proj.named, ['whh', whh], ['h0', h0]];
   if (bhh) named.push(['bhh', bhh]);
+  const keep = willRecord(named.map(([, t]) => t));
+  const saved = K.gruForward(proj.xw.buf(op), whh.buf(op), bhh ? bhh.buf(op) : null, h0.buf(op), out.buf(op), dtype, { T, B, H }, keep);
   const rule = fusedRule(op, named, opts.composite, (g) => {
     const dxw = emptyTensor([T, B, GH], dtype, backend);
     const dwhh = emptyTensor([GH, H], dtype, backend);

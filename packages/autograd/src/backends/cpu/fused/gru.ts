@@ -9,6 +9,7 @@ import { stepProduct, type Work, type WorkArray, weightGrad, workArray, workBuff
 import { type GRUState, gruBackwardWasm, gruForwardWasm } from './wasm.js';
 
 type FArr = Float32Array | Float64Array;
+type F32 = Float32Array;
 
 interface GRUSaved {
   dims: SequenceDims;
@@ -35,7 +36,8 @@ export function gruForward(
   outBuf: unknown,
   dtype: 'float32' | 'float64',
   dims: SequenceDims,
-): GRUSaved {
+  keep = true,
+): GRUSaved | null {
   const { T, B, H } = dims;
   const GH = 3 * H;
   const BH = B * H;
@@ -44,6 +46,12 @@ export function gruForward(
   const Arr = workArray(dtype);
   const W = workCopy(whhBuf as FArr, GH * H, Arr);
   const bias = bhhBuf ? workCopy(bhhBuf as FArr, GH, Arr) : new Arr(GH);
+  const h0 = h0Buf as FArr;
+  const f32 = dtype === 'float32';
+  const onWasm = (kept: GRUSaved | null) =>
+    f32 && gruForwardWasm(dims, W as F32, xw as F32, bias as F32, h0 as F32, out as F32, kept as GRUState | null);
+  // inference on the WASM kernel keeps nothing: no activations buffer at all
+  if (!keep && onWasm(null)) return null;
   // one allocation for every step's activations
   const n = T * BH;
   const all = new Arr(5 * n + BH);
@@ -59,9 +67,8 @@ export function gruForward(
     Hs: all.subarray(4 * n),
     all,
   };
-  const h0 = h0Buf as FArr;
-  for (let x = 0; x < BH; x++) sv.Hs[x] = h0[x]!;
-  if (!(dtype === 'float32' && gruForwardWasm(sv as GRUState, xw as Float32Array, bias as Float32Array))) {
+  if (!onWasm(sv)) {
+    for (let x = 0; x < BH; x++) sv.Hs[x] = h0[x]!;
     const pre = new Arr(B * GH);
     const WT = transposed(sv);
     for (let t = 0; t < T; t++) {

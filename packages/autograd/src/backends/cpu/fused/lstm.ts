@@ -15,9 +15,10 @@ import type { LSTMCellSpec, LSTMGradBufs, SequenceDims } from '../../backend.js'
 import { sigmoid, tanh } from './activations.js';
 import { transposeInto } from './linalg.js';
 import { stepProduct, type Work, type WorkArray, weightGrad, workArray, workBuffer, workCopy } from './small.js';
-import { type LSTMState, lstmBackwardWasm, lstmForwardWasm } from './wasm.js';
+import { type LSTMState, type LSTMWeights, lstmBackwardWasm, lstmForwardWasm } from './wasm.js';
 
 type FArr = Float32Array | Float64Array;
+type F32 = Float32Array;
 
 /** Column offsets and flags of a cell spec, unpacked once per sequence for the hot loops. */
 interface Layout {
@@ -81,7 +82,8 @@ export function lstmForward(
   dtype: 'float32' | 'float64',
   dims: SequenceDims,
   cell: LSTMCellSpec,
-): LSTMSaved {
+  keep = true,
+): LSTMSaved | null {
   const { T, B, H } = dims;
   const G = gateCount(cell);
   const GH = G * H;
@@ -93,6 +95,14 @@ export function lstmForward(
   const bias = bhhBuf ? workCopy(bhhBuf as FArr, GH, Arr) : new Arr(GH);
   const P = (cell.peepI >= 0 ? 1 : 0) + (cell.peepF >= 0 ? 1 : 0) + (cell.peepO >= 0 ? 1 : 0);
   const peep = peepBuf ? workCopy(peepBuf as FArr, P * H, Arr) : null;
+  const h0 = h0Buf as FArr;
+  const c0 = c0Buf as FArr;
+  const f32 = dtype === 'float32';
+  const weights = { dims, spec: cell, G, P, W, peep };
+  const onWasm = (kept: LSTMSaved | null) =>
+    f32 && lstmForwardWasm(weights as LSTMWeights, xw as F32, bias as F32, h0 as F32, c0 as F32, out as F32, kept as LSTMState | null);
+  // inference on the WASM kernel keeps nothing: no activations buffer at all
+  if (!keep && onWasm(null)) return null;
   const L = layout(cell, H, peep !== null);
   // one allocation for every step's activations (the largest part of the kernel's garbage)
   const n = T * BH;
@@ -100,14 +110,12 @@ export function lstmForward(
   const all = new Arr(sizes.reduce((a, b) => a + b, 0));
   let at = 0;
   const [I, F, Gt, O, A, C, Hs] = sizes.map((s) => all.subarray(at, (at += s))) as [Work, Work, Work, Work, Work, Work, Work];
-  const h0 = h0Buf as FArr;
-  const c0 = c0Buf as FArr;
-  for (let x = 0; x < BH; x++) {
-    Hs[x] = h0[x]!;
-    C[x] = c0[x]!;
-  }
-  const sv: LSTMSaved = { dims, spec: cell, L, G, Arr, W, WT: null, peep, I, F, Gt, O, A, C, Hs, all, P };
-  if (!(dtype === 'float32' && lstmForwardWasm(sv as LSTMState, xw as Float32Array, bias as Float32Array))) {
+  const sv: LSTMSaved = { ...weights, L, Arr, WT: null, I, F, Gt, O, A, C, Hs, all };
+  if (!onWasm(sv)) {
+    for (let x = 0; x < BH; x++) {
+      Hs[x] = h0[x]!;
+      C[x] = c0[x]!;
+    }
     const pre = new Arr(B * GH);
     const WT = transposed(sv);
     for (let t = 0; t < T; t++) {

@@ -166,6 +166,64 @@ for (const unroll of [2, 1] as const) {
   });
 }
 
+describe('fused kernels on the WASM kernel: inference (nothing kept for a backward)', () => {
+  /** The forward's output with and without keeping its activations, and what each returned. */
+  function both(forward: (out: Float32Array, keep: boolean) => unknown, size: number) {
+    const [kept, inferred] = [new Float32Array(size), new Float32Array(size)];
+    return { kept, inferred, savedKept: forward(kept, true), savedInferred: forward(inferred, false) };
+  }
+  const f32 = (n: number, seed: number, scale = 1) => Float32Array.from(values(n, seed, scale));
+
+  for (const [name, spec] of Object.entries(CELLS))
+    it(`LSTM, ${name}: the same output, bit for bit, and nothing saved`, () => {
+      configureCpu({ wasm: true });
+      fc.assert(
+        fc.property(sizes, fc.nat(1000), ({ T, B, H }, seed) => {
+          const GH = gateCount(spec) * H;
+          const P = (spec.peepI >= 0 ? 1 : 0) + (spec.peepF >= 0 ? 1 : 0) + (spec.peepO >= 0 ? 1 : 0);
+          const ins = [
+            f32(T * B * GH, seed, 2),
+            f32(GH * H, seed + 1, 0.8),
+            f32(GH, seed + 2),
+            f32(B * H, seed + 3),
+            f32(B * H, seed + 4),
+          ] as const;
+          const peep = P ? f32(P * H, seed + 5) : null;
+          const r = both((out, keep) => lstmForward(...ins, peep, out, 'float32', { T, B, H }, spec, keep), (T + 1) * B * H);
+          expect(r.savedInferred).toBeNull();
+          expect(r.savedKept).not.toBeNull();
+          expect(r.inferred).toEqual(r.kept);
+        }),
+        { numRuns: 20 },
+      );
+    });
+
+  it('GRU: the same output, bit for bit, and nothing saved', () => {
+    configureCpu({ wasm: true });
+    fc.assert(
+      fc.property(sizes, fc.nat(1000), ({ T, B, H }, seed) => {
+        const ins = [f32(T * B * 3 * H, seed, 2), f32(3 * H * H, seed + 1, 0.8), f32(3 * H, seed + 2), f32(B * H, seed + 3)] as const;
+        const r = both((out, keep) => gruForward(...ins, out, 'float32', { T, B, H }, keep), T * B * H);
+        expect(r.savedInferred).toBeNull();
+        expect(r.inferred).toEqual(r.kept);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('with WASM off, the TypeScript loops run (and keep their state) for the same output', () => {
+    const { T, B, H } = { T: 3, B: 2, H: 5 };
+    const ins = [f32(T * B * 3 * H, 1, 2), f32(3 * H * H, 2, 0.8), f32(3 * H, 3), f32(B * H, 4)] as const;
+    configureCpu({ wasm: true });
+    const { kept } = both((out, keep) => gruForward(...ins, out, 'float32', { T, B, H }, keep), T * B * H);
+    configureCpu({ wasm: false });
+    const ts = new Float32Array(T * B * H);
+    expect(gruForward(...ins, ts, 'float32', { T, B, H }, false)).not.toBeNull();
+    expect(relErr(ts, kept)).toBeLessThan(TOL);
+    configureCpu(initial);
+  });
+});
+
 describe('fused kernels on the WASM kernel: threads, and switching kernels between forward and backward', () => {
   it('at W2-like sizes (a product split across threads, H a multiple of the tile)', () => {
     configureCpu({ wasm: true, threads: 2 });

@@ -13,14 +13,18 @@ import { gruModule, type Half, lstmModule, type Unroll } from '../wasm/recurrent
 
 type Fn = (...args: number[]) => void;
 
-/** What the WASM LSTM reads of the forward's saved state (see lstm.ts). */
-export interface LSTMState {
+/** An LSTM sequence's sizes, wiring and recurrent weights (see lstm.ts). */
+export interface LSTMWeights {
   dims: SequenceDims;
   spec: LSTMCellSpec;
   G: number;
   P: number;
   W: Float32Array;
   peep: Float32Array | null;
+}
+
+/** What the WASM LSTM reads of the forward's saved state (see lstm.ts). */
+export interface LSTMState extends LSTMWeights {
   /** I, F, Gt, O, A, C, Hs: consecutive subarrays of `all`. */
   all: Float32Array;
   I: Float32Array;
@@ -101,7 +105,7 @@ function within<K extends string>(region: number, all: Float32Array, parts: Reco
 }
 
 /** The module with one half of an LSTM cell's pointwise code. */
-function lstmCode(sv: LSTMState, half: Half): Code {
+function lstmCode(sv: LSTMWeights, half: Half): Code {
   const code = { spec: sv.spec, peep: sv.peep !== null };
   return (unroll) => [`lstm ${half} ×${unroll} ${JSON.stringify(code)}`, (shared) => lstmModule(code, half, unroll, shared)];
 }
@@ -112,13 +116,40 @@ const gruCode =
   (unroll) => [`gru ${half} ×${unroll}`, (shared) => gruModule(half, unroll, shared)];
 
 /**
- * The LSTM forward's T steps: fills `sv.all` from its initial state (C and Hs at step 0) as the
- * TypeScript loop does. False, having written nothing, when the WASM kernel cannot run it.
+ * Floats of the forward's regions: the gates' (named by `gates`, present or not) hold every
+ * step's `[B, H]` when kept for a backward, else one step's, overwritten at every step (and the
+ * LSTM's cell state alternates between two), so inference keeps only h, for `out`.
  */
-export function lstmForwardWasm(sv: LSTMState, xw: Float32Array, bias: Float32Array): boolean {
+function stepRegions<K extends string>(T: number, BH: number, keep: boolean, gates: Record<K, boolean>): Record<K | 'Hs', number> {
+  const floats = { Hs: (T + 1) * BH } as Record<K | 'Hs', number>;
+  for (const [name, has] of Object.entries(gates) as [K, boolean][]) floats[name] = has ? (keep ? T : 1) * BH : 0;
+  return floats;
+}
+
+/** Copies each named region back into the kept state's array of that name. */
+function copyOut(f: Float32Array, at: Record<string, number>, arrays: Record<string, Float32Array>): void {
+  for (const [name, a] of Object.entries(arrays)) a.set(view(f, at[name]!, a.length));
+}
+
+/**
+ * The LSTM forward's T steps from (h0, c0): with `kept`, fills its buffers as the TypeScript loop
+ * does (lstm.ts); without (inference), writes only `out` = [h(1…T); c(T)]. False, having written
+ * nothing, when the WASM kernel cannot run it.
+ */
+export function lstmForwardWasm(
+  sv: LSTMWeights,
+  xw: Float32Array,
+  bias: Float32Array,
+  h0: Float32Array,
+  c0: Float32Array,
+  out: Float32Array,
+  kept: LSTMState | null,
+): boolean {
   const { T, B, H } = sv.dims;
   const GH = sv.G * H;
   const BH = B * H;
+  const { spec } = sv;
+  const gates = { I: spec.i >= 0, F: spec.f >= 0, G: true, O: spec.o >= 0, A: true };
   const k = open(lstmCode(sv, 'forward'), (s) => ({
     w: GH * H,
     wp: s.packedBytes(H, GH) / 4,
@@ -126,28 +157,36 @@ export function lstmForwardWasm(sv: LSTMState, xw: Float32Array, bias: Float32Ar
     peep: sv.P * H,
     x: T * B * GH,
     pre: B * GH,
-    all: sv.all.length,
+    ...stepRegions(T, BH, kept !== null, gates),
+    C: kept ? (T + 1) * BH : 2 * BH,
   }));
   if (!k) return false;
   const { s, mod } = k;
-  const { w, wp, b, peep, x, pre, all } = k.at;
+  const { w, wp, b, peep, x, pre, I, F, G, O, A, C, Hs } = k.at;
   const f = s.f32();
   put(f, w, sv.W);
   put(f, b, bias);
   if (sv.peep) put(f, peep, sv.peep);
   put(f, x, xw.subarray(0, T * B * GH));
-  const { I, F, G, O, A, C, Hs } = within(all, sv.all, { I: sv.I, F: sv.F, G: sv.Gt, O: sv.O, A: sv.A, C: sv.C, Hs: sv.Hs });
-  put(f, C, sv.C.subarray(0, BH));
-  put(f, Hs, sv.Hs.subarray(0, BH));
+  put(f, C, c0.subarray(0, BH));
+  put(f, Hs, h0.subarray(0, BH));
   // the product's B is W_hhᵀ: element (p, j) = W[j, p]
   s.pack(w, 4, 4 * H, H, GH, wp);
   const step = mod.lstmStep!;
   const u = 4 * BH; // bytes per step of the [T, B, H] buffers
-  for (let t = 0, o = 0; t < T; t++, o += u) {
-    s.gemm({ a: Hs + o, aRow: 4 * H, aCol: 4, b: wp, c: pre, cRow: 4 * GH, m: B, n: GH, k: H });
-    step(x + 4 * t * B * GH, pre, b, peep, C + o, I + o, F + o, G + o, O + o, A + o, C + o + u, Hs + o + u, B, H);
+  const g = kept ? u : 0; // … of the gates' (one step's region when not kept)
+  for (let t = 0; t < T; t++) {
+    const [c, cNext] = kept ? [C + t * u, C + (t + 1) * u] : [C + (t & 1) * u, C + ((t + 1) & 1) * u];
+    s.gemm({ a: Hs + t * u, aRow: 4 * H, aCol: 4, b: wp, c: pre, cRow: 4 * GH, m: B, n: GH, k: H });
+    const o = t * g;
+    step(x + 4 * t * B * GH, pre, b, peep, c, I + o, F + o, G + o, O + o, A + o, cNext, Hs + (t + 1) * u, B, H);
   }
-  sv.all.set(view(s.f32(), all, sv.all.length));
+  const v = s.f32();
+  if (kept) copyOut(v, k.at, { I: kept.I, F: kept.F, G: kept.Gt, O: kept.O, A: kept.A, C: kept.C, Hs: kept.Hs });
+  else {
+    out.set(view(v, Hs + u, T * BH));
+    out.set(view(v, C + (T & 1) * u, BH), T * BH);
+  }
   return true;
 }
 
@@ -210,9 +249,17 @@ export function lstmBackwardWasm(sv: LSTMState, gOut: Float32Array, grads: LSTMG
   return true;
 }
 
-/** The GRU forward's T steps into `sv.all` (Hs at step 0 set). False when the WASM kernel cannot run it. */
-export function gruForwardWasm(sv: GRUState, xw: Float32Array, bias: Float32Array): boolean {
-  const { T, B, H } = sv.dims;
+/** The GRU forward's T steps from h0, as {@link lstmForwardWasm}: into `kept`'s buffers, or only `out` = h(1…T). */
+export function gruForwardWasm(
+  dims: SequenceDims,
+  W: Float32Array,
+  xw: Float32Array,
+  bias: Float32Array,
+  h0: Float32Array,
+  out: Float32Array,
+  kept: GRUState | null,
+): boolean {
+  const { T, B, H } = dims;
   const GH = 3 * H;
   const BH = B * H;
   const k = open(gruCode('forward'), (s) => ({
@@ -221,25 +268,28 @@ export function gruForwardWasm(sv: GRUState, xw: Float32Array, bias: Float32Arra
     b: GH,
     x: T * B * GH,
     pre: B * GH,
-    all: sv.all.length,
+    ...stepRegions(T, BH, kept !== null, { R: true, Z: true, N: true, HN: true }),
   }));
   if (!k) return false;
   const { s, mod } = k;
-  const { w, wp, b, x, pre, all } = k.at;
+  const { w, wp, b, x, pre, R, Z, N, HN, Hs } = k.at;
   const f = s.f32();
-  put(f, w, sv.W);
+  put(f, w, W);
   put(f, b, bias);
   put(f, x, xw.subarray(0, T * B * GH));
-  const { R, Z, N, HN, Hs } = within(all, sv.all, { R: sv.R, Z: sv.Z, N: sv.N, HN: sv.HN, Hs: sv.Hs });
-  put(f, Hs, sv.Hs.subarray(0, BH));
+  put(f, Hs, h0.subarray(0, BH));
   s.pack(w, 4, 4 * H, H, GH, wp);
   const step = mod.gruStep!;
   const u = 4 * BH;
-  for (let t = 0, o = 0; t < T; t++, o += u) {
-    s.gemm({ a: Hs + o, aRow: 4 * H, aCol: 4, b: wp, c: pre, cRow: 4 * GH, m: B, n: GH, k: H });
-    step(x + 4 * t * B * GH, pre, b, Hs + o, R + o, Z + o, N + o, HN + o, Hs + o + u, B, H);
+  const g = kept ? u : 0;
+  for (let t = 0, o = 0; t < T; t++, o += g) {
+    const h = Hs + t * u;
+    s.gemm({ a: h, aRow: 4 * H, aCol: 4, b: wp, c: pre, cRow: 4 * GH, m: B, n: GH, k: H });
+    step(x + 4 * t * B * GH, pre, b, h, R + o, Z + o, N + o, HN + o, h + u, B, H);
   }
-  sv.all.set(view(s.f32(), all, sv.all.length));
+  const v = s.f32();
+  if (kept) copyOut(v, k.at, { R: kept.R, Z: kept.Z, N: kept.N, HN: kept.HN, Hs: kept.Hs });
+  else out.set(view(v, Hs + u, T * BH));
   return true;
 }
 

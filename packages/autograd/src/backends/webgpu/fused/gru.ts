@@ -116,7 +116,8 @@ export function gruForward(
   out: Buf,
   dtype: 'float32' | 'float64',
   dims: SequenceDims,
-): GRUSaved {
+  keep: boolean,
+): GRUSaved | null {
   checkFloat32(OP, dtype);
   const saved: GRUSaved = { inputs: { xw, whh, bhh, h0 }, dims };
   const { T, B, H } = dims;
@@ -125,7 +126,8 @@ export function gruForward(
   encodeForward(host, temps, saved, S, -1);
   copyVec(host, S, B * H, out, 0, T * B * H); // h of steps 1…T
   temps.free();
-  return saved;
+  // the backward recomputes the forward from these inputs: without one, hold no references to them
+  return keep ? saved : null;
 }
 
 export function gruBackward(host: FusedHost, savedAny: unknown, gOut: Buf, grads: GRUGradBufs): void {

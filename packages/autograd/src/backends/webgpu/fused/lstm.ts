@@ -220,7 +220,8 @@ export function lstmForward(
   dtype: 'float32' | 'float64',
   dims: SequenceDims,
   cell: LSTMCellSpec,
-): LSTMSaved {
+  keep: boolean,
+): LSTMSaved | null {
   checkFloat32(OP, dtype);
   const saved: LSTMSaved = { inputs: { xw, whh, bhh, h0, c0, peep }, dims, cell };
   const { T, B, H } = dims;
@@ -231,7 +232,8 @@ export function lstmForward(
   copyVec(host, S, BH, out, 0, T * BH); // h of steps 1…T
   copyVec(host, S, (2 * T + 1) * BH, out, T * BH, BH); // c of step T
   temps.free();
-  return saved;
+  // the backward recomputes the forward from these inputs: without one, hold no references to them
+  return keep ? saved : null;
 }
 
 export function lstmBackward(host: FusedHost, savedAny: unknown, gOut: Buf, grads: LSTMGradBufs): void {
