@@ -1,5 +1,5 @@
 import type { DType, TypedArray } from '../dtype.js';
-import { BackendError, ValueError } from '../errors.js';
+import { BackendError, describeValue, ValueError } from '../errors.js';
 import type { BinaryOp, UnaryOp } from '../ops/elementwise.js';
 import type { Shape } from '../shape.js';
 import { cpuBackend } from './cpu/index.js';
@@ -271,6 +271,7 @@ let current: Backend | undefined;
 /**
  * Makes a backend available to `setBackend(name)`; `factory` may be async and is called once.
  *
+ * @throws {@link ValueError} when `name` is not a non-empty string or `factory` not a function.
  * @example
  * async function useBackend(myBackend: Backend): Promise<void> {
  *   registerBackend('mine', () => myBackend); // your Backend implementation
@@ -278,6 +279,13 @@ let current: Backend | undefined;
  * }
  */
 export function registerBackend(name: string, factory: () => Promise<Backend> | Backend): void {
+  if (typeof name !== 'string' || name === '')
+    throw new ValueError(`name must be a non-empty string, got ${describeValue(name)}`, 'registerBackend');
+  if (typeof factory !== 'function')
+    throw new ValueError(
+      `factory must be a function returning a Backend (or a promise of one), got ${describeValue(factory)}`,
+      'registerBackend',
+    );
   registry.set(name, { factory, options: {} });
 }
 

@@ -135,6 +135,35 @@ describe('lstmSequence / gruSequence (CPU fused kernels)', () => {
     }
   });
 
+  it('names an input that is not a Tensor, and a cell spec the kernel would misread', () => {
+    const [T, B, H] = [2, 1, 2];
+    const lstm = { xw: randn([T, B, 4 * H]), whh: randn([4 * H, H]), h0: randn([B, H]), c0: randn([B, H]) };
+    for (const field of ['xw', 'whh', 'h0', 'c0', 'bhh', 'peep', 'x', 'wih', 'bih'])
+      for (const junk of [null, [1, 2], 3, {}])
+        expect(() => lstmSequence({ ...lstm, [field]: junk } as never, TORCH), field).toThrow(
+          `lstmSequence: inputs.${field} must be a Tensor`,
+        );
+    expect(() => gruSequence({ xw: randn([T, B, 3 * H]), whh: randn([3 * H, H]), h0: undefined } as never)).toThrow(
+      'gruSequence: inputs.h0 must be a Tensor, got undefined',
+    );
+    expect(() => lstmSequence(null as never, TORCH)).toThrow(
+      'lstmSequence: inputs must be an object of Tensors { whh, h0, c0, … }, got null',
+    );
+    expect(() => lstmSequence(lstm, TORCH, { composite: 3 } as never)).toThrow('lstmSequence: options.composite must be a function');
+    const bad: [Partial<LSTMCellSpec> | Record<string, unknown>, string][] = [
+      [{ f: 0 }, "cell's the gate's column blocks must be 0…3, each once; got i 0, f 0, g 2, o 3"],
+      [{ o: 4 }, 'must be 0…3, each once'],
+      [{ g: -1, o: 2 }, 'cell.g must be a column block'],
+      [{ i: 1.5 }, "cell.i must be the gate's column block (an integer ≥ 0) or −1 when absent, got number 1.5"],
+      [{ peepI: 1 }, "cell's the peephole's rows must be 0…0"],
+      [{ coupled: true }, 'a coupled cell (f = 1 − i) needs an input gate and no forget gate'],
+      [{ identityH: 'yes' }, 'cell.identityH must be a boolean, got string "yes"'],
+      [{ i: -1, f: 0, g: 1, o: 2, peepI: 0 }, 'cell has a peephole on a gate it does not have'],
+    ];
+    for (const [change, message] of bad) expect(() => lstmSequence(lstm, { ...TORCH, ...change } as never), message).toThrow(message);
+    expect(() => hasFusedKernel('rnn' as never, lstm.xw)).toThrow("hasFusedKernel: kind must be 'lstm' or 'gru', got string \"rnn\"");
+  });
+
   it('rejects mismatched shapes', () => {
     expect(() => lstmSequence({ xw: randn([2, 1, 8]), whh: randn([8, 3]), h0: randn([1, 2]), c0: randn([1, 2]) }, TORCH)).toThrow(
       ShapeError,

@@ -4,11 +4,11 @@
 // higher-order gradients: when the rule itself must be recorded (createGraph, grad of grad), it
 // differentiates the composite instead, so the derivative of the gradient is still exact.
 import type { FusedKernels, FusedSaved, LSTMCellSpec } from '../backends/backend.js';
-import { BackendError, DTypeError, fmt, GradError, ShapeError, ValueError } from '../errors.js';
+import { BackendError, checkFunction, DTypeError, describeValue, fmt, GradError, ShapeError, ValueError } from '../errors.js';
 import { tidy } from '../memory.js';
 import { isGradEnabled, noGrad, record, vjp, willRecord } from '../tape.js';
-import { emptyTensor, type Tensor } from '../tensor.js';
-import { backendOf } from './util.js';
+import { emptyTensor, isTensor, type Tensor } from '../tensor.js';
+import { backendOf, checkTensor } from './util.js';
 
 export type { FusedKernels, GRUGradBufs, LSTMCellSpec, LSTMGradBufs, SequenceDims } from '../backends/backend.js';
 
@@ -79,6 +79,8 @@ export interface FusedSequenceOptions<I> {
  * float64): callers then use {@link lstmSequence}/{@link gruSequence}, else their composite.
  */
 export function hasFusedKernel(kind: 'lstm' | 'gru', like: Tensor): boolean {
+  if (kind !== 'lstm' && kind !== 'gru') throw new ValueError(`kind must be 'lstm' or 'gru', got ${describeValue(kind)}`, 'hasFusedKernel');
+  checkTensor(like, 'hasFusedKernel', 'like');
   const f = like.storage.backend.fused;
   if (!f || (like.dtype !== 'float32' && like.dtype !== 'float64')) return false;
   return kind === 'lstm' ? Boolean(f.lstmForward && f.lstmBackward) : Boolean(f.gruForward && f.gruBackward);
@@ -100,6 +102,62 @@ function checkShape(op: string, name: string, t: Tensor, expected: number[], dty
 function checkFloat(op: string, name: string, t: Tensor): 'float32' | 'float64' {
   if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new DTypeError(`${name} is ${t.dtype}, expected float32 or float64`, op);
   return t.dtype;
+}
+
+/**
+ * Checks the inputs object: `required` fields are Tensors, `optional` ones Tensors or absent (the
+ * projection's alternatives, xw or x and W_ih, are checked by {@link project}).
+ */
+function checkInputs(op: string, inputs: unknown, required: string[], optional: string[]): void {
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs) || isTensor(inputs))
+    throw new ValueError(`inputs must be an object of Tensors { ${required.join(', ')}, … }, got ${describeValue(inputs)}`, op);
+  const fields = inputs as Record<string, unknown>;
+  for (const name of required) checkTensor(fields[name], op, `inputs.${name}`);
+  for (const name of optional) if (fields[name] !== undefined) checkTensor(fields[name], op, `inputs.${name}`);
+}
+
+/** Checks the options object (absent, or an object whose `composite` is a function when given). */
+function checkOptions(op: string, opts: unknown): void {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || isTensor(opts))
+    throw new ValueError(`options must be an object { composite? }, got ${describeValue(opts)}`, op);
+  const { composite } = opts as { composite?: unknown };
+  if (composite !== undefined) checkFunction(composite, op, 'options.composite');
+}
+
+/**
+ * Checks a cell spec: the present gates' column blocks are 0…G−1 in some order (each once), the
+ * peephole rows likewise 0…P−1, the flags booleans, and a coupled cell has an input gate and no
+ * forget gate — a spec the kernel would otherwise read silently wrong.
+ */
+function checkCell(op: string, cell: unknown): asserts cell is LSTMCellSpec {
+  const fields = '{ i, f, g, o, peepI, peepF, peepO, coupled, identityG, identityH }';
+  if (typeof cell !== 'object' || cell === null)
+    throw new ValueError(`cell must be an LSTMCellSpec ${fields}, got ${describeValue(cell)}`, op);
+  const c = cell as Record<string, unknown>;
+  const blocks = (names: string[], what: string) => {
+    const used: number[] = [];
+    for (const k of names) {
+      const v = c[k];
+      if (!Number.isInteger(v) || (v as number) < -1)
+        throw new ValueError(`cell.${k} must be ${what} (an integer ≥ 0) or −1 when absent, got ${describeValue(v)}`, op);
+      if ((v as number) >= 0) used.push(v as number);
+    }
+    const sorted = [...used].sort((a, b) => a - b);
+    if (sorted.some((v, i) => v !== i))
+      throw new ValueError(
+        `cell's ${what}s must be 0…${used.length - 1}, each once; got ${names.map((k) => `${k} ${c[k]}`).join(', ')}`,
+        op,
+      );
+  };
+  blocks(['i', 'f', 'g', 'o'], "the gate's column block");
+  if (c.g === -1) throw new ValueError('cell.g must be a column block: every cell has its input activation g', op);
+  blocks(['peepI', 'peepF', 'peepO'], "the peephole's row");
+  for (const k of ['coupled', 'identityG', 'identityH'])
+    if (typeof c[k] !== 'boolean') throw new ValueError(`cell.${k} must be a boolean, got ${describeValue(c[k])}`, op);
+  if (c.coupled && (c.f !== -1 || c.i === -1))
+    throw new ValueError('a coupled cell (f = 1 − i) needs an input gate and no forget gate (f: −1)', op);
+  if ((c.peepI !== -1 && c.i === -1) || (c.peepF !== -1 && c.f === -1) || (c.peepO !== -1 && c.o === -1))
+    throw new ValueError('cell has a peephole on a gate it does not have', op);
 }
 
 /** Number of gates of a cell spec. */
@@ -202,6 +260,8 @@ function fusedRule<I>(
  *
  * @throws {BackendError} when the backend has no fused kernels (check {@link hasFusedKernel}).
  * @throws {ShapeError} / {DTypeError} / {ValueError} for inputs that do not fit together, naming them.
+ * @throws {ValueError} for an input that is not a Tensor, or a cell spec whose gate blocks or
+ *   peephole rows are not 0…G−1 and 0…P−1 (each once), or whose flags contradict its gates.
  * @example
  * const [T, B, I, H] = [5, 2, 3, 4];
  * const cell = { i: 0, f: 1, g: 2, o: 3, peepI: -1, peepF: -1, peepO: -1, coupled: false, identityG: false, identityH: false };
@@ -218,6 +278,9 @@ export function lstmSequence<I extends LSTMSequenceInputs | LSTMLayerInputs>(
   opts: FusedSequenceOptions<I> = {},
 ): Tensor {
   const op = 'lstmSequence';
+  checkInputs(op, inputs, ['whh', 'h0', 'c0'], ['xw', 'x', 'wih', 'bih', 'bhh', 'peep']);
+  checkCell(op, cell);
+  checkOptions(op, opts);
   const { whh, bhh, h0, c0, peep } = inputs;
   const given: AnyProjection = inputs;
   const first = given.xw ?? given.x;
@@ -296,6 +359,8 @@ export function lstmSequence<I extends LSTMSequenceInputs | LSTMLayerInputs>(
  */
 export function gruSequence<I extends GRUSequenceInputs | GRULayerInputs>(inputs: I, opts: FusedSequenceOptions<I> = {}): Tensor {
   const op = 'gruSequence';
+  checkInputs(op, inputs, ['whh', 'h0'], ['xw', 'x', 'wih', 'bih', 'bhh']);
+  checkOptions(op, opts);
   const { whh, bhh, h0 } = inputs;
   const given: AnyProjection = inputs;
   const first = given.xw ?? given.x;

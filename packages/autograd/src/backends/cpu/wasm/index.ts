@@ -2,7 +2,7 @@
 // copied in, the product computed (by several threads in Node), the result copied out. Everything
 // here is optional: when WebAssembly SIMD is missing, or it is switched off, `wasmSgemm` says no
 // and the caller runs the TypeScript kernel.
-import { ValueError } from '../../../errors.js';
+import { describeValue, ValueError } from '../../../errors.js';
 import type { GemmDims } from '../matmul.js';
 import { MAX_PAGES } from './emit.js';
 import { CONST_SLOTS, CONST_TABLE } from './lanes.js';
@@ -277,14 +277,20 @@ export const workerChunks = (): number => kernel?.pool?.workerChunks ?? 0;
  *
  * @param options `wasm: false` forces the TypeScript kernel; `threads` (≥ 1) sets how many threads a large matmul uses.
  * @returns the settings now in force: `wasm` is false where WebAssembly SIMD is unavailable.
- * @throws {@link ValueError} when `threads` is not a positive integer.
+ * @throws {@link ValueError} when `options` is not a plain object, `wasm` not a boolean or
+ *   `threads` not a positive integer.
  * @example
  * configureCpu({ threads: 1 });   // deterministic single-threaded timings
  * configureCpu({ wasm: false });  // the portable TypeScript kernel
  * configureCpu().wasm;            // is the WASM kernel in use?
  */
 export function configureCpu(options: { wasm?: boolean; threads?: number } = {}): CpuConfig {
+  const proto = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
+  if (proto !== Object.prototype && proto !== null)
+    throw new ValueError(`options must be a plain object { wasm?, threads? }, got ${describeValue(options)}`, 'configureCpu');
   const { wasm, threads } = options;
+  if (wasm !== undefined && typeof wasm !== 'boolean')
+    throw new ValueError(`wasm must be a boolean, got ${describeValue(wasm)}`, 'configureCpu');
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new ValueError(`threads must be a positive integer, got ${threads}`, 'configureCpu');
   }
