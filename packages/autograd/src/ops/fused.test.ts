@@ -156,7 +156,7 @@ describe('lstmSequence / gruSequence (CPU fused kernels)', () => {
       [{ g: -1, o: 2 }, 'cell.g must be a column block'],
       [{ i: 1.5 }, "cell.i must be the gate's column block (an integer ≥ 0) or −1 when absent, got number 1.5"],
       [{ peepI: 1 }, "cell's the peephole's rows must be 0…0"],
-      [{ coupled: true }, 'a coupled cell (f = 1 − i) needs an input gate and no forget gate'],
+      [{ coupled: true }, 'a coupled cell (f = 1 − i) has no forget gate of its own: set f to −1'],
       [{ identityH: 'yes' }, 'cell.identityH must be a boolean, got string "yes"'],
       [{ i: -1, f: 0, g: 1, o: 2, peepI: 0 }, 'cell has a peephole on a gate it does not have'],
     ];

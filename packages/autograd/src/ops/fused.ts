@@ -126,8 +126,8 @@ function checkOptions(op: string, opts: unknown): void {
 
 /**
  * Checks a cell spec: the present gates' column blocks are 0…G−1 in some order (each once), the
- * peephole rows likewise 0…P−1, the flags booleans, and a coupled cell has an input gate and no
- * forget gate — a spec the kernel would otherwise read silently wrong.
+ * peephole rows likewise 0…P−1 and on present gates, the flags booleans, and a coupled cell has no
+ * forget gate of its own — specs the kernels would otherwise read silently wrong.
  */
 function checkCell(op: string, cell: unknown): asserts cell is LSTMCellSpec {
   const fields = '{ i, f, g, o, peepI, peepF, peepO, coupled, identityG, identityH }';
@@ -154,8 +154,7 @@ function checkCell(op: string, cell: unknown): asserts cell is LSTMCellSpec {
   blocks(['peepI', 'peepF', 'peepO'], "the peephole's row");
   for (const k of ['coupled', 'identityG', 'identityH'])
     if (typeof c[k] !== 'boolean') throw new ValueError(`cell.${k} must be a boolean, got ${describeValue(c[k])}`, op);
-  if (c.coupled && (c.f !== -1 || c.i === -1))
-    throw new ValueError('a coupled cell (f = 1 − i) needs an input gate and no forget gate (f: −1)', op);
+  if (c.coupled && c.f !== -1) throw new ValueError('a coupled cell (f = 1 − i) has no forget gate of its own: set f to −1', op);
   if ((c.peepI !== -1 && c.i === -1) || (c.peepF !== -1 && c.f === -1) || (c.peepO !== -1 && c.o === -1))
     throw new ValueError('cell has a peephole on a gate it does not have', op);
 }

@@ -207,17 +207,24 @@ const ZOO: [string, LSTMCellSpec, boolean][] = [
   ['peepholes, no bias', VANILLA, false],
 ];
 
-/** Any cell LSTMCellSpec can describe: gates present or not in any block order, peephole rows in any order, every flag. */
+/**
+ * Any valid LSTMCellSpec: gates present or not in any block order, peepholes on any of the present
+ * gates in any row order, every flag (coupled only without a forget gate).
+ */
 const cellArb: fc.Arbitrary<LSTMCellSpec> = fc
   .record({
     gates: fc
       .shuffledSubarray(['i', 'f', 'o'] as const)
       .chain((gs) => fc.shuffledSubarray([...gs, 'g' as const], { minLength: gs.length + 1 })),
-    peeps: fc.shuffledSubarray(['i', 'f', 'o'] as const),
     coupled: fc.boolean(),
     identityG: fc.boolean(),
     identityH: fc.boolean(),
   })
+  .chain(({ gates, coupled, ...flags }) =>
+    fc
+      .shuffledSubarray(gates.filter((g) => g !== 'g'))
+      .map((peeps) => ({ gates, peeps, coupled: coupled && !gates.includes('f'), ...flags })),
+  )
   .map(({ gates, peeps, ...flags }) => ({
     i: gates.indexOf('i'),
     f: gates.indexOf('f'),
