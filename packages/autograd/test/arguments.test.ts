@@ -185,8 +185,6 @@ const exempt: Record<string, string> = {
   isGradEnabled: 'no arguments',
   identity: '@internal (the tape’s identity link)',
   accumulateRegions: '@internal (the tape’s region accumulator)',
-  checkIndex: 'an ops/ helper exported by `export *`; not used outside ops/, not documented as API',
-  reducedShape: 'an ops/ helper exported by `export *`; not used outside ops/, not documented as API',
   setBackend: 'async: rejects (with a BackendError or ValueError) rather than throws; its options are tested in backends',
 };
 

@@ -5,11 +5,11 @@ import { DTypeError, describeValue, fmt, ShapeError, ValueError } from '../error
 import { type AxisArg, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { arange } from './creation.js';
-import { checkIndex, gather } from './indexing.js';
+import { gather } from './indexing.js';
 import { concat, slice } from './movement.js';
 import { detach, where } from './pointwise.js';
 import { max, type ReduceOptions, sum } from './reduce.js';
-import { axesOf, checkCount, checkDType, checkList, checkTensor, checkTensorList } from './util.js';
+import { axesOf, checkCount, checkDType, checkIndex, checkList, checkTensor, checkTensorList } from './util.js';
 
 /** `x²`. @example square(tensor([3])); // [9] */
 export function square<D extends DType, R extends number>(x: Tensor<D, R>): Tensor<D, R> {

@@ -1,22 +1,10 @@
 import type { DType } from '../dtype.js';
-import { DTypeError, fmt, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, fmt, ShapeError } from '../errors.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import { record } from '../tape.js';
 import { emptyTensor, type Tensor } from '../tensor.js';
 import { zerosLike } from './creation.js';
-import { backendOf, checkTensor } from './util.js';
-
-/** Index tensors must be int32 and, where the data can be read synchronously, in range. */
-export function checkIndex(op: string, index: Tensor, axisSize: number, axis: number): void {
-  if (index.dtype !== 'int32') throw new DTypeError(`indices must be int32, got ${index.dtype}; cast with .cast('int32')`, op);
-  if (index.backend !== 'cpu') return;
-  const data = index.dataSync() as Int32Array;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < 0 || v >= axisSize)
-      throw new ValueError(`index ${v} (at flat position ${i}) is out of range for axis ${axis} of size ${axisSize}`, op);
-  }
-}
+import { backendOf, checkIndex, checkTensor } from './util.js';
 
 function checkSameOutside(op: string, x: Tensor, index: Tensor, a: number): void {
   if (index.rank !== x.rank || index.shape.some((d, i) => i !== a && d !== x.shape[i])) {

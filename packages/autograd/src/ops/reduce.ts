@@ -14,7 +14,7 @@ export interface ReduceOptions {
 }
 
 /** The shape after reducing `axes`, with or without the size-1 axes kept. */
-export function reducedShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
+function reducedShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
   return keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
 }
 

@@ -93,3 +93,15 @@ export function toTensor<D extends DType>(x: Tensor<D> | number, dtype: D, op: s
 export function checkCount(n: number, what: string, op: string): void {
   if (!Number.isInteger(n) || n < 0) throw new ValueError(`${what} must be a non-negative integer, got ${n}`, op);
 }
+
+/** Index tensors must be int32 and, where the data can be read synchronously, in range. */
+export function checkIndex(op: string, index: Tensor, axisSize: number, axis: number): void {
+  if (index.dtype !== 'int32') throw new DTypeError(`indices must be int32, got ${index.dtype}; cast with .cast('int32')`, op);
+  if (index.backend !== 'cpu') return;
+  const data = index.dataSync() as Int32Array;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < 0 || v >= axisSize)
+      throw new ValueError(`index ${v} (at flat position ${i}) is out of range for axis ${axis} of size ${axisSize}`, op);
+  }
+}
