@@ -67,14 +67,24 @@ export function tensorArb(shape: readonly number[], c: ValueConstraints = {}): f
   return valuesArb(size, c).map((v) => tensor(Float64Array.from(v), { shape, dtype: c.dtype ?? 'float64' }));
 }
 
+/** Steps of the uniform grid {@link valuesArb} draws from. */
+const STEPS = 2 ** 30;
+
 /**
- * Flat lists of `size` values in the domain (see {@link tensorArb}).
+ * Flat lists of `size` values in the domain (see {@link tensorArb}). Three values in four are
+ * spread uniformly over `[min, max]`; the fourth comes from `fc.double`, which draws uniformly over
+ * the *representations* of doubles — mostly tiny magnitudes, and the ends of the range — so both
+ * typical values and edge cases are tried.
  *
  * @example
  * fc.assert(fc.property(valuesArb(3, { min: 0.1, max: 2 }), (v) => v.every((x) => x >= 0.1)));
  */
 export function valuesArb(size: number, { min = -3, max = 3, avoid = [], margin = 0.05 }: ValueConstraints = {}): fc.Arbitrary<number[]> {
-  const value = fc.double({ min, max, noNaN: true, noDefaultInfinity: true }).filter((v) => avoid.every((p) => Math.abs(v - p) >= margin));
+  const uniform = fc.integer({ min: 0, max: STEPS }).map((k) => Math.min(max, min + ((max - min) * k) / STEPS));
+  const edges = fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+  const value = fc
+    .oneof({ weight: 3, arbitrary: uniform }, { weight: 1, arbitrary: edges })
+    .filter((v) => avoid.every((p) => Math.abs(v - p) >= margin));
   return fc.array(value, { minLength: size, maxLength: size });
 }
 
