@@ -5,8 +5,9 @@ W3 under inference_mode; MM = torch.mm). Instead of timing itself it serves the 
 the frameworks can alternate sample by sample:
    /usr/bin/python3 torch_server.py '<workload json>' [threads]
 stdin lines: "run N" -> prints ms per step over N steps; "loss" -> one step, prints its loss;
-"quit". The first line printed is a JSON header (version, BLAS actually loaded, threads)."""
-import json, os, sys, time
+"mem" -> prints the process's peak RSS so far (ru_maxrss, KiB on Linux); "quit". The first line
+printed is a JSON header (version, BLAS actually loaded, threads)."""
+import json, os, resource, sys, time
 
 def loaded_blas():
     try:
@@ -65,6 +66,8 @@ def main():
             print((time.perf_counter() - t0) * 1e3 / n, flush=True)
         elif cmd[0] == 'loss':
             print(float(step()), flush=True)
+        elif cmd[0] == 'mem':
+            print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
 
 if __name__ == '__main__':
     main()

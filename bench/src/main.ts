@@ -1,8 +1,12 @@
 // `pnpm bench`: Carousel against TF.js (cpu, wasm), brain.js and PyTorch on the shared workloads
-// W1–W4 and MM (bench/workloads.json = shared/bench/workloads.json), in one run. For every
-// workload each framework is set up and warmed up, then the frameworks take turns sample by sample
-// (A B C A B C …) so load changes on the machine hit all of them alike. Medians of the per-step
-// times are reported, with GFLOP/s and Carousel's speed-up over each peer (peer ms / Carousel ms).
+// W1–W4 and MM (bench/workloads.json = shared/bench/workloads.json), in one run. Every framework
+// runs in a process of its own, a fresh one per workload (the JS ones in worker.ts, PyTorch in
+// torch_server.py), driven from here one sample at a time: sharing this process, the peers grew
+// the heap to ~1 GB and slowed the others down, and its memory was no framework's in particular
+// (isolated.ts). For every workload the frameworks are set up (their processes start at once),
+// then warmed up one by one, then take turns sample by sample (A B C A B C …) so load changes on
+// the machine hit all of them alike. Medians of the per-step times are reported, with GFLOP/s and
+// Carousel's speed-up over each peer (peer ms / Carousel ms).
 //
 //   pnpm bench                 the full run (several minutes: the slow peers take seconds per step)
 //   pnpm bench --quick         smoke run: shrunk shapes, 3 short samples; checks that every
@@ -12,19 +16,19 @@
 //                              around W2 (--quick runs it on a small grid, to smoke-test it)
 //
 // Before W1–W4 and MM comes the paper's own cost (paper.ts): µs per training sequence of the 1997
-// LSTM trained by RTRL on Experiments 1, 2c and 4, Carousel only. Memory: the process's peak RSS
-// and ArrayBuffer bytes per workload (all JS frameworks share the process) and Carousel's own live
-// tensor bytes at a step's peak (`memory().numBytes` after the backward).
+// LSTM trained by RTRL on Experiments 1, 2c and 4. It and the scaling table are Carousel only and
+// run in this process: no peer runs here any more, so its heap is Carousel's and the harness's
+// alone, and sample()'s CPU-time column reads the process that does the work. Memory, per
+// workload: each framework's own process's peak RSS and (JS) peak ArrayBuffer bytes, and
+// Carousel's own live tensor bytes at a step's peak (`memory().numBytes` after the backward).
 //
 // Times are never asserted anywhere; they depend on the machine and its load.
 import os from 'node:os';
-import { brainjs } from './brainjs.js';
-import { carousel } from './carousel.js';
+import { isolated, JS_FRAMEWORKS } from './isolated.js';
 import { PAPER_NAMES, type PaperName, paperWorkload } from './paper.js';
 import type { Framework, Runner } from './runner.js';
 import { median, now, sample, type TimingPolicy } from './runner.js';
 import { exponents, runScaling } from './scaling.js';
-import { tfjs } from './tfjs.js';
 import { torch, torchSkipReason } from './torch.js';
 import { describe, flops, isMatmul, quickWorkload, WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
 
@@ -58,6 +62,9 @@ interface Result {
   lossOk?: boolean;
   finiteOnly?: boolean;
   skipped?: string;
+  /** Of the framework's own process (bytes). */
+  peakRss?: number;
+  peakArrayBuffers?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -82,24 +89,17 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  const frameworks: Framework[] = [carousel, tfjs('cpu'), tfjs('wasm'), brainjs];
+  const frameworks: Framework[] = (await Promise.all(Object.values(JS_FRAMEWORKS).map((load) => load()))).map(isolated);
   const torchSkip = torchSkipReason();
   if (torchSkip === undefined) frameworks.push(torch);
   for (const f of frameworks) console.log(`  ${f.name}: ${f.detail}`);
   if (torchSkip !== undefined) console.log(`  PyTorch: skipped (${torchSkip})`);
+  console.log('  each in a process of its own, a fresh one per workload');
 
-  const summary: {
-    name: WorkloadName;
-    results: Result[];
-    rss: number;
-    arrayBuffers: number;
-    tensorBytes: number | undefined;
-    gflop: number;
-    train: boolean;
-  }[] = [];
+  const summary: Summary[] = [];
   let failures = 0;
-  // The paper's workloads first: after the peers have grown the heap to ~1 GB, the same RTRL code
-  // measured 1.3–1.5× slower per sequence (CPU time, not load), which says nothing about it.
+  // The paper's workloads first, in this process (see the header): when the peers still ran here
+  // and had grown the heap to ~1 GB, the same RTRL code measured 1.3–1.5× slower per sequence.
   if (paperNames.length > 0) failures += await paperSection(paperNames);
   for (const name of names) {
     const w = quick ? quickWorkload(WORKLOADS[name]) : WORKLOADS[name];
@@ -107,14 +107,17 @@ async function main(): Promise<void> {
     console.log(`\n${name} ${w.name}: ${describe(w)}${isMatmul(w) ? '' : `, ${(flops(w) / 1e9).toFixed(3)} GFLOP per step`}`);
     const runners: { fw: Framework; r: Runner; res: Result; iters: number; samples: number[] }[] = [];
     const results: Result[] = [];
-    let rss = process.memoryUsage.rss();
-    let arrayBuffers = process.memoryUsage().arrayBuffers;
     let tensorBytes: number | undefined;
-    for (const fw of frameworks) {
+    // setting up is untimed, so the fresh processes start and set up at once (seconds saved per
+    // workload); warming up goes one framework at a time, since it picks each one's sample size
+    const setups = await Promise.allSettled(frameworks.map((fw) => fw.setup(w)));
+    for (const [k, fw] of frameworks.entries()) {
       const res: Result = { fw: fw.name };
       results.push(res);
+      const s = setups[k]!;
       try {
-        const r = await fw.setup(w);
+        if (s.status === 'rejected') throw s.reason;
+        const r = s.value;
         // Harness correctness: the first training steps give a finite loss that falls.
         if (train && (quick || name === 'W1')) {
           const losses: number[] = [];
@@ -133,12 +136,13 @@ async function main(): Promise<void> {
           if (i + 1 >= policy.warmupCalls && now() - tw >= policy.warmupMs) break;
         }
         const iters = Math.max(1, Math.ceil(policy.minSampleMs / Math.max(last, 1e-3)));
-        if (r.tensorBytes) tensorBytes = r.tensorBytes();
+        if (r.tensorBytes) tensorBytes = await r.tensorBytes();
         runners.push({ fw, r, res, iters, samples: [] });
       } catch (e) {
         res.skipped = String((e as Error)?.message ?? e).split('\n')[0];
         console.log(`  ${fw.name}: skipped (${res.skipped})`);
         if (quick) failures++;
+        if (s.status === 'fulfilled') await Promise.resolve(s.value.dispose()).catch(() => {});
       }
     }
     // alternate: one sample of each framework per repetition
@@ -146,9 +150,6 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < policy.maxReps; rep++) {
       for (const x of runners) {
         x.samples.push(await x.r.run(x.iters));
-        const m = process.memoryUsage();
-        rss = Math.max(rss, m.rss);
-        arrayBuffers = Math.max(arrayBuffers, m.arrayBuffers);
       }
       if (rep + 1 >= policy.minReps && now() - t0 > policy.budgetMs) break;
     }
@@ -157,6 +158,9 @@ async function main(): Promise<void> {
       x.res.min = Math.min(...x.samples);
       x.res.samples = x.samples.length;
       x.res.iters = x.iters;
+      const m = await x.r.memory?.();
+      x.res.peakRss = m?.peakRss;
+      x.res.peakArrayBuffers = m?.peakArrayBuffers;
       await x.r.dispose();
     }
     const gflop = flops(w) / 1e9;
@@ -170,6 +174,8 @@ async function main(): Promise<void> {
         name === 'W1' ? 'steps/s' : 'GFLOP/s',
         'Carousel speed-up',
         'loss check (3 steps)',
+        'peak RSS MiB',
+        'ArrayBuffers MiB',
       ],
       results.map((r) => [
         r.fw,
@@ -181,13 +187,12 @@ async function main(): Promise<void> {
         r.losses
           ? `${r.lossOk ? (r.finiteOnly ? 'ok (finite; may rise)' : 'ok') : 'FAIL'} ${r.losses.map((l) => l.toPrecision(4)).join(' → ')}`
           : '-',
+        r.peakRss === undefined ? '-' : mib(r.peakRss),
+        r.peakArrayBuffers === undefined ? '-' : mib(r.peakArrayBuffers),
       ]),
     );
-    console.log(
-      `memory during ${name}: peak RSS ${mib(rss)} MiB, peak ArrayBuffers ${mib(arrayBuffers)} MiB (the bench process: all JS frameworks share it)` +
-        `${tensorBytes === undefined ? '' : `; Carousel's live tensors at a step's peak ${mib(tensorBytes)} MiB`}`,
-    );
-    summary.push({ name, results, rss, arrayBuffers, tensorBytes, gflop, train });
+    if (tensorBytes !== undefined) console.log(`Carousel's live tensors at a step's peak: ${mib(tensorBytes)} MiB`);
+    summary.push({ name, results, tensorBytes, gflop });
   }
   if (summary.length > 0) printSummary(summary, frameworks, torchSkip);
   if (scaling) await scalingSection();
@@ -197,22 +202,18 @@ async function main(): Promise<void> {
   }
 }
 
-function printSummary(
-  summary: { name: WorkloadName; results: Result[]; rss: number; arrayBuffers: number; tensorBytes: number | undefined; gflop: number }[],
-  frameworks: Framework[],
-  torchSkip: string | undefined,
-): void {
+interface Summary {
+  name: WorkloadName;
+  results: Result[];
+  tensorBytes: number | undefined;
+  gflop: number;
+}
+
+function printSummary(summary: Summary[], frameworks: Framework[], torchSkip: string | undefined): void {
   const peers = frameworks.slice(1).map((f) => f.name);
   console.log('\nSummary: median ms per step (GFLOP/s); Carousel speed-up = peer median / Carousel median');
   table(
-    [
-      'workload',
-      ...frameworks.map((f) => f.name),
-      ...peers.map((p) => `vs ${p}`),
-      'peak RSS MiB',
-      'peak ArrayBuffers MiB',
-      'Carousel tensors MiB',
-    ],
+    ['workload', ...frameworks.map((f) => f.name), ...peers.map((p) => `vs ${p}`)],
     summary.map((s) => {
       const get = (fw: string) => s.results.find((r) => r.fw === fw);
       const c = get('Carousel')?.median;
@@ -226,11 +227,20 @@ function printSummary(
           const m = get(p)?.median;
           return m === undefined || c === undefined ? '-' : `${fmt(m / c)}×`;
         }),
-        mib(s.rss),
-        mib(s.arrayBuffers),
-        s.tensorBytes === undefined ? '-' : mib(s.tensorBytes),
       ];
     }),
+  );
+  console.log("\nPeak RSS MiB of each framework's process (a fresh one per workload), and Carousel's live tensors at a step's peak");
+  table(
+    ['workload', ...frameworks.map((f) => f.name), 'Carousel tensors MiB'],
+    summary.map((s) => [
+      s.name,
+      ...frameworks.map((f) => {
+        const m = s.results.find((r) => r.fw === f.name)?.peakRss;
+        return m === undefined ? '-' : mib(m);
+      }),
+      s.tensorBytes === undefined ? '-' : mib(s.tensorBytes),
+    ]),
   );
   if (torchSkip !== undefined) console.log(`PyTorch: skipped (${torchSkip})`);
 }

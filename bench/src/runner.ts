@@ -1,5 +1,13 @@
 import type { Workload } from './workloads.js';
 
+/** The memory of the process a framework runs in (bytes). */
+export interface ProcessMemory {
+  /** The process's peak resident set size so far (getrusage's ru_maxrss). */
+  peakRss: number;
+  /** JS frameworks: the peak of `process.memoryUsage().arrayBuffers`, read after every request. */
+  peakArrayBuffers?: number;
+}
+
 /** One framework set up for one workload. */
 export interface Runner {
   /** Runs `iters` steps back to back; resolves to milliseconds per step. */
@@ -7,7 +15,9 @@ export interface Runner {
   /** One training step that returns its loss (NaN for inference / matmul). */
   lossStep(): Promise<number>;
   /** Carousel only: one step that reports the live tensor bytes (`memory().numBytes`) at its peak. */
-  tensorBytes?(): number;
+  tensorBytes?(): number | Promise<number>;
+  /** When the framework runs in a process of its own (every one does in `pnpm bench`): its memory. */
+  memory?(): Promise<ProcessMemory>;
   dispose(): Promise<void> | void;
 }
 

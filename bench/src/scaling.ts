@@ -42,7 +42,7 @@ export async function runScaling(quick: boolean, policy: TimingPolicy, log: (lin
     const r = await carousel.setup(w);
     let rss = process.memoryUsage.rss();
     let arrayBuffers = process.memoryUsage().arrayBuffers;
-    const tensorBytes = r.tensorBytes?.() ?? 0;
+    const tensorBytes = (await r.tensorBytes?.()) ?? 0;
     // one sample at a time so the memory peaks are read between them
     const step = async () => {
       await r.run(1);

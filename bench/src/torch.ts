@@ -6,7 +6,7 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:chil
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Framework, Runner } from './runner.js';
+import type { Framework, ProcessMemory, Runner } from './runner.js';
 import type { Workload } from './workloads.js';
 
 const PY = '/usr/bin/python3';
@@ -31,8 +31,11 @@ export const torch: Framework = {
     const env = { ...process.env };
     if (existsSync(OPENBLAS)) env.LD_LIBRARY_PATH = OPENBLAS;
     const child: ChildProcessWithoutNullStreams = spawn(PY, [SCRIPT, JSON.stringify(w), '2'], { env });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     let stderr = '';
+    // writing to a server that died fails (EPIPE); `next` then says why, instead of a crash
+    child.stdin.on('error', () => {});
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
@@ -49,8 +52,12 @@ export const torch: Framework = {
     return {
       run: (iters) => ask(`run ${iters}`),
       lossStep: () => ask('loss'),
-      dispose: () => {
+      // ru_maxrss is in KiB on Linux
+      memory: async (): Promise<ProcessMemory> => ({ peakRss: (await ask('mem')) * 1024 }),
+      // the server is gone before this resolves, so it does not overlap the next workload's timing
+      dispose: async () => {
         child.stdin.end('quit\n');
+        await exited;
       },
     };
   },
