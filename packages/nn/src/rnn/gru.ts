@@ -25,7 +25,8 @@ export interface GRUOptions extends SequenceOptions {
   /**
    * Use the backend's fused whole-sequence kernel when it has one (the CPU does) for
    * `reset: 'after'` (default true). Same values and gradients as the composite cell, higher-order
-   * gradients included; `false` forces the composite.
+   * gradients included; `false` forces the composite. Under `noGrad` (or when nothing requires
+   * grad) the kernel keeps no per-step activations, so inference needs memory for the output only.
    */
   fused?: boolean;
 }

@@ -63,7 +63,8 @@ export interface LSTMOptions extends SequenceOptions, Omit<LSTMCellOptions, 'bia
    * Use the backend's fused whole-sequence kernel when it has one (the CPU does) and the cell
    * allows it (default true): every variant except FGR, layer norm, projection, zoneout and
    * recurrent dropout in training. Same values and gradients as the composite cell, higher-order
-   * gradients included; `false` forces the composite.
+   * gradients included; `false` forces the composite. Under `noGrad` (or when nothing requires
+   * grad) the kernel keeps no per-step activations, so inference needs memory for the output only.
    */
   fused?: boolean;
 }
