@@ -1,5 +1,5 @@
-import { setSeed } from '@carousel/autograd';
-import { describe, expect, it } from 'vitest';
+import { configureCpu, setSeed, zeros } from '@carousel/autograd';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LSTM1997, type LSTM1997Options } from './lstm1997.js';
 import { RTRL1997 } from './rtrl1997.js';
 
@@ -7,7 +7,8 @@ import { RTRL1997 } from './rtrl1997.js';
 // implementation before it was restructured for speed (per-step updates written straight into
 // the weights, one scan of the inputs, paired dot products); that restructuring keeps every sum
 // in the same order, so the trajectories agree to the last bit, and any change to what is
-// computed moves a fingerprint by far more than the 1e-12 allowed here.
+// computed moves a fingerprint by far more than the 1e-12 allowed here. They hold on both paths:
+// the WebAssembly kernel and the TypeScript loops (`configureCpu({ wasm: false })`).
 
 /** Deterministic inputs without depending on a seeded generator elsewhere: a 32-bit LCG in [0, 1). */
 function lcg(seed: number): () => number {
@@ -117,6 +118,7 @@ function run(c: Case, caseIndex: number): { outputs: number; weights: number; la
   setSeed(100 + caseIndex);
   const net = new LSTM1997({ ...c.net, initRange: 0.8, dtype: 'float64' });
   const rtrl = new RTRL1997(net, { lr: c.update === 'sequence' ? 0 : c.update });
+  expect(rtrl.runsOn).toBe(configureCpu().wasm ? 'wasm' : 'typescript');
   const rand = lcg(caseIndex + 1);
   const outputs = new Fingerprint();
   let last: number[] = [];
@@ -166,7 +168,18 @@ const GOLDEN: { outputs: number; weights: number; last: number[] }[] = [
   { outputs: 167.5681081652084, weights: -2.4454444942943723, last: [0.47356504315969267, 0.5876340096858776] },
 ];
 
-describe('RTRL1997 training trajectories equal the goldens of the previous implementation', () => {
+const wasmAtStart = configureCpu().wasm;
+afterAll(() => {
+  configureCpu({ wasm: wasmAtStart });
+});
+
+describe.each([
+  ['the WebAssembly kernel', true],
+  ['the TypeScript loops', false],
+])('RTRL1997 training trajectories equal the goldens of the previous implementation, on %s', (_, wasm) => {
+  beforeAll(() => {
+    expect(configureCpu({ wasm }).wasm).toBe(wasm);
+  });
   CASES.forEach((c, i) => {
     it(c.name, () => {
       const got = run(c, i);
@@ -212,5 +225,12 @@ describe('RTRL1997.advance', () => {
     const rtrl = new RTRL1997(new LSTM1997({ inputSize: 3, outputSize: 1, blocks: 1, cellsPerBlock: 1, dtype: 'float64' }));
     expect(() => rtrl.advance([1, 0])).toThrow('RTRL1997.advance: input has 2 values, expected 3');
     expect(() => rtrl.step([1, 0, 0], [1, 0])).toThrow('RTRL1997.step: target has 2 values, expected 1');
+  });
+
+  it('load() rejects a network whose parameters changed since the learner was built', () => {
+    const net = new LSTM1997({ inputSize: 3, outputSize: 1, blocks: 1, cellsPerBlock: 1, bias: false, dtype: 'float64' });
+    const rtrl = new RTRL1997(net);
+    net.bias_cell = zeros([1], { dtype: 'float64' });
+    expect(() => rtrl.load()).toThrow('RTRL1997.load: bias_cell of the network changed since the learner was built');
   });
 });

@@ -1,5 +1,19 @@
-import { describeValue, noGrad, tensor, ValueError } from '@carousel/autograd';
+import { configureCpu, describeValue, noGrad, tensor, ValueError } from '@carousel/autograd';
 import { LSTM1997, resolveSquash, type Squash } from './lstm1997.js';
+import {
+  ADVANCE,
+  kernelMemory,
+  LEARN,
+  OUTPUTS,
+  PARAM_NAMES,
+  type ParamName,
+  paramSizes,
+  type RTRLKernel,
+  type RTRLShape,
+  rtrlKernel,
+  rtrlLayout,
+  widthOfU,
+} from './rtrl1997/kernel.js';
 
 /**
  * The logistic σ(x), stable for either sign: 1/(1 + e^−x) for x ≥ 0, e^x/(1 + e^x) below. One
@@ -51,17 +65,7 @@ export interface RTRLOptions {
   lr?: number;
 }
 
-/** Names of the parameters RTRL1997 trains (those of {@link LSTM1997}). */
-export type ParamName =
-  | 'weight_cell'
-  | 'bias_cell'
-  | 'weight_in_gate'
-  | 'bias_in_gate'
-  | 'weight_out_gate'
-  | 'bias_out_gate'
-  | 'weight_output'
-  | 'bias_output'
-  | 'weight_input_output';
+export type { ParamName };
 
 /**
  * The 1997 paper's own learning algorithm for {@link LSTM1997}: truncated RTRL (App. A.1,
@@ -80,6 +84,14 @@ export type ParamName =
  *
  * With connectivity 'B', u(t) = x(t) and the input→output weights learn by Δw = α e_k x;
  * without output gates, y^out ≡ 1.
+ *
+ * Each step runs as one call of a WebAssembly kernel emitted for the network's configuration, on
+ * a memory that holds all of the learner's arrays; where WebAssembly is unavailable, or
+ * `configureCpu({ wasm: false })` is in force, the same step runs as TypeScript loops on the same
+ * arrays. Both compute the same bits (the same operations in the same order, and Math.exp's and
+ * Math.tanh's values), so results never depend on which ran. The choice is made when the learner
+ * is built and at every {@link RTRL1997.reset}: a `configureCpu` change takes effect at the next
+ * sequence.
  *
  * @example
  * const net = new LSTM1997({ inputSize: 2, outputSize: 1, blocks: 1, cellsPerBlock: 1, dtype: 'float64' });
@@ -101,13 +113,23 @@ export class RTRL1997 {
   readonly #g: number; // squash codes (SQUASH_CODE)
   readonly #h: number;
   readonly #out: number;
+  // Every array below is a view of one memory (#buffer), laid out by rtrlLayout: the WASM kernel
+  // and the TypeScript loops read and write the same arrays, so either can run any step.
+  readonly #shape: RTRLShape;
+  readonly #memory: WebAssembly.Memory | null;
+  /** The kernel on #memory: undefined until first wanted, null where it cannot run. */
+  #kernel: RTRLKernel | null | undefined;
+  /** The kernel this sequence runs on; null: the TypeScript loops. */
+  #wasm: RTRLKernel | null = null;
+  readonly #x: Float64Array; // the step's input and target, copied in for the kernel
+  readonly #target: Float64Array;
   readonly #w: Record<ParamName, Float64Array | null>;
   readonly #grad: Record<ParamName, Float64Array | null>;
   // Where a target step adds its Δ, times what: straight into the weights (α = lr) when
   // learning on-line, else into the gradient accumulators (α = 1). Each entry receives exactly
   // one term per step, so w += α·Δ equals accumulating Δ and adding α·Δ after: same bits, one
   // pass over the weights fewer.
-  #delta!: Record<ParamName, Float64Array | null>;
+  readonly #delta: Record<ParamName, Float64Array | null>;
   readonly #alpha: number;
   // u(t) is kept in two parts: the nonzero inputs as (index, value) lists — one-hot inputs
   // (Exp. 1, 2) leave most of x zero, and a zero contributes nothing to a sum or a trace — and
@@ -145,53 +167,76 @@ export class RTRL1997 {
     [this.#I, this.#K, this.#C, this.#S] = [c.inputSize, c.outputSize, c.blocks, c.cellsPerBlock];
     const CS = this.#C * this.#S;
     this.#outGate = c.outputGate;
-    this.#M = c.inputSize + (c.connectivity === 'F' ? net.hiddenUnits : 0) + 1;
-    this.#g = SQUASH_CODE[resolveSquash(c.g, 'g')];
-    this.#h = SQUASH_CODE[resolveSquash(c.h, 'h')];
-    this.#out = c.outputActivation === 'logistic' ? SQUASH_CODE.logistic : SQUASH_CODE.identity;
-    this.#w = {} as Record<ParamName, Float64Array | null>;
-    this.#grad = {} as Record<ParamName, Float64Array | null>;
+    const g = resolveSquash(c.g, 'g');
+    const h = resolveSquash(c.h, 'h');
+    const out = c.outputActivation === 'logistic' ? 'logistic' : 'identity';
+    this.#g = SQUASH_CODE[g];
+    this.#h = SQUASH_CODE[h];
+    this.#out = SQUASH_CODE[out];
+    const has = Object.fromEntries(RTRL1997.#names.map((n) => [n, net[n] !== null])) as Record<ParamName, boolean>;
+    this.#shape = {
+      I: c.inputSize,
+      K: c.outputSize,
+      C: c.blocks,
+      S: c.cellsPerBlock,
+      outGate: c.outputGate,
+      recurrent: c.connectivity === 'F',
+      g,
+      h,
+      out,
+      has,
+      accumulate: !(this.lr > 0),
+    };
+    this.#M = widthOfU(this.#shape);
+
+    const L = rtrlLayout(this.#shape);
+    const { buffer, memory } = kernelMemory(L.bytes);
+    this.#memory = memory;
+    const f64 = (at: number, n: number) => new Float64Array(buffer, at, n);
+    const sizes = paramSizes(this.#shape);
+    const params = (at: Record<ParamName, number>) =>
+      Object.fromEntries(RTRL1997.#names.map((n) => [n, has[n] ? f64(at[n], sizes[n]) : null])) as Record<ParamName, Float64Array | null>;
+    f64(L.alpha, 1)[0] = this.#alpha;
+    this.#x = f64(L.x, this.#I);
+    this.#target = f64(L.target, this.#K);
+    this.#w = params(L.w);
+    this.#grad = params(L.grad);
+    this.#delta = this.lr > 0 ? this.#w : this.#grad;
     this.load();
-    this.#netIn = new Float64Array((c.outputGate ? 2 : 1) * this.#C + CS);
-    this.#u = new Float64Array(this.#M);
-    this.#inIdx = new Int32Array(this.#I);
-    this.#inVal = new Float64Array(this.#I);
-    this.#s = new Float64Array(CS);
-    this.#traceCell = new Float64Array(CS * this.#M);
-    this.#traceIn = new Float64Array(CS * this.#M);
-    this.#yIn = new Float64Array(this.#C);
-    this.#yOut = new Float64Array(this.#C);
-    this.#yc = new Float64Array(CS);
-    this.#y = new Float64Array(this.#K);
-    this.#dg = new Float64Array(CS);
-    this.#hs = new Float64Array(CS);
-    this.#dhs = new Float64Array(CS);
-    this.#dy = new Float64Array(this.#K);
-    this.#ek = new Float64Array(this.#K);
-    this.#es = new Float64Array(CS);
+    this.#netIn = f64(L.netIn, (c.outputGate ? 2 : 1) * this.#C + CS);
+    this.#u = f64(L.u, this.#M);
+    this.#inIdx = new Int32Array(buffer, L.inIdx, this.#I);
+    this.#inVal = f64(L.inVal, this.#I);
+    this.#s = f64(L.s, CS);
+    this.#traceCell = f64(L.traceCell, CS * this.#M);
+    this.#traceIn = f64(L.traceIn, CS * this.#M);
+    this.#yIn = f64(L.yIn, this.#C);
+    this.#yOut = f64(L.yOut, this.#C);
+    this.#yc = f64(L.yc, CS);
+    this.#y = f64(L.y, this.#K);
+    this.#dg = f64(L.dg, CS);
+    this.#hs = f64(L.hs, CS);
+    this.#dhs = f64(L.dhs, CS);
+    this.#dy = f64(L.dy, this.#K);
+    this.#ek = f64(L.ek, this.#K);
+    this.#es = f64(L.es, CS);
     this.reset();
   }
 
-  static readonly #names: ParamName[] = [
-    'weight_cell',
-    'bias_cell',
-    'weight_in_gate',
-    'bias_in_gate',
-    'weight_out_gate',
-    'bias_out_gate',
-    'weight_output',
-    'bias_output',
-    'weight_input_output',
-  ];
+  static readonly #names: readonly ParamName[] = PARAM_NAMES;
 
-  /** Copies the network's current weights in (call after changing them outside). */
+  /** Copies the network's current weights in (call after changing them outside) and clears the accumulated gradients. */
   load(): void {
     for (const name of RTRL1997.#names) {
       const p = this.#net[name];
-      this.#w[name] = p ? Float64Array.from(p.dataSync()) : null;
-      this.#grad[name] = p ? new Float64Array(p.size) : null;
+      const w = this.#w[name];
+      if (!p && !w) continue;
+      if (!p || !w || p.size !== w.length) {
+        throw new ValueError(`${name} of the network changed since the learner was built; build a new RTRL1997`, 'RTRL1997.load');
+      }
+      w.set(p.dataSync());
+      this.#grad[name]!.fill(0);
     }
-    this.#delta = this.lr > 0 ? this.#w : this.#grad;
   }
 
   /** Writes the weights trained here back into the network's parameters. */
@@ -220,7 +265,11 @@ export class RTRL1997 {
     for (const g of Object.values(this.#grad)) g?.fill(0);
   }
 
-  /** Starts a new sequence: activations, cell states and ∂s/∂w traces back to zero. */
+  /**
+   * Starts a new sequence: activations, cell states and ∂s/∂w traces back to zero. The sequence
+   * runs on the WebAssembly kernel when the runtime has WebAssembly and `configureCpu().wasm` is
+   * true, else on the TypeScript loops (same results).
+   */
   reset(): void {
     this.#u.fill(0);
     this.#u[this.#M - 1] = 1;
@@ -228,6 +277,18 @@ export class RTRL1997 {
     this.#s.fill(0);
     this.#traceCell.fill(0);
     this.#traceIn.fill(0);
+    this.#wasm = this.#memory && configureCpu().wasm ? this.#compiled() : null;
+  }
+
+  /** @internal Which code runs this sequence's steps (set by {@link RTRL1997.reset}); for tests. */
+  get runsOn(): 'wasm' | 'typescript' {
+    return this.#wasm ? 'wasm' : 'typescript';
+  }
+
+  /** The kernel on this learner's memory, compiled (once per configuration) on first use. */
+  #compiled(): RTRLKernel | null {
+    if (this.#kernel === undefined) this.#kernel = rtrlKernel(this.#shape, this.#memory!);
+    return this.#kernel;
   }
 
   /**
@@ -240,6 +301,12 @@ export class RTRL1997 {
   step(x: ArrayLike<number>, target?: ArrayLike<number> | null): Float64Array {
     if (target && target.length !== this.#K)
       throw new ValueError(`target has ${target.length} values, expected ${this.#K}`, 'RTRL1997.step');
+    if (this.#wasm) {
+      this.#copyIn(x, 'RTRL1997.step');
+      if (target) this.#target.set(target);
+      this.#wasm.step(target ? LEARN : OUTPUTS);
+      return this.#y;
+    }
     this.#advanceCells(x, 'RTRL1997.step');
     this.#outputs();
     if (target) this.#learn(target);
@@ -261,8 +328,19 @@ export class RTRL1997 {
    * const y = rtrl.step([0, 1], [1]);     // the target step: output, error, update
    */
   advance(x: ArrayLike<number>): void {
+    if (this.#wasm) {
+      this.#copyIn(x, 'RTRL1997.advance');
+      this.#wasm.step(ADVANCE);
+      return;
+    }
     this.#advanceCells(x, 'RTRL1997.advance');
     this.#feedBack();
+  }
+
+  /** Copies x(t) into the kernel's memory. */
+  #copyIn(x: ArrayLike<number>, op: string): void {
+    if (x.length !== this.#I) throw new ValueError(`input has ${x.length} values, expected ${this.#I}`, op);
+    this.#x.set(x);
   }
 
   /** Reads x(t) and runs the gates and cells (with their traces) of the step. */
