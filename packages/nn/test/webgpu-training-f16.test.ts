@@ -2,8 +2,8 @@
 // gradients, optimizer state and activations are all halves, with no f32 master weights.
 //  - SGD follows the CPU's float32 loss curve to f16 precision (same seed, same data);
 //  - Adam learns, with eps = 1e-4: its default 1e-8 rounds to 0 in half, and a parameter whose
-//    gradient is exactly 0 (here the input weights of the end symbol, never an input) then gets
-//    0/0 = NaN on the first step. Its second moment also underflows for |g| ≲ 8e-3 (g²·(1 − β₂)
+//    gradient is exactly 0 (here the input weights of the end symbol, never an input) would get
+//    0/0 = NaN on the first step — so the optimizers refuse such an eps on this backend. Its second moment also underflows for |g| ≲ 8e-3 (g²·(1 − β₂)
 //    is below the smallest half), so its steps are larger than in float32;
 //  - memory stays flat over the loop, at fewer bytes than the float32-stored run;
 //  - an update below half a unit in the last place of a weight is lost (what stalls f16 training
@@ -13,7 +13,7 @@ import { setBackend, type Tensor, tensor } from '@carousel/autograd';
 import { afterAll, describe, expect, it } from 'vitest';
 import { roundHalf } from '../../autograd/src/backends/webgpu/half.js';
 import { f16Available } from '../../autograd/test/webgpu/f16.js';
-import { Adam, SGD } from '../src/index.js';
+import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../src/index.js';
 import { train } from './reber-training.js';
 
 const available = await f16Available();
@@ -50,6 +50,26 @@ describe.skipIf(!available)('training an LSTM on embedded Reber with f16 storage
         `${half.losses[0]!.toFixed(4)} → ${half.losses.at(-1)!.toFixed(4)} (webgpu-f16); live bytes ${single.bytes[1]} vs ${half.bytes[1]}`,
     );
   }, 60_000);
+
+  it('an eps that rounds to 0 in half is refused, naming the backend and the fix', async () => {
+    await setBackend('webgpu', { f16: true });
+    const w = tensor([1, 2], { requiresGrad: true });
+    for (const make of [
+      (p: Tensor[]) => new Adam(p),
+      (p: Tensor[]) => new AdamW(p),
+      (p: Tensor[]) => new RMSprop(p),
+      (p: Tensor[]) => new Adagrad(p),
+    ])
+      expect(() => make([w])).toThrow(/eps 1e-(8|10) rounds to 0 on backend 'webgpu-f16'.*use eps: 1e-4/);
+    expect(() => new Adam([{ params: [w], eps: 3e-8 }])).toThrow('rounds to 0');
+    new Adam([w], { eps: 1e-4 }).dispose();
+    w.dispose();
+    // the same defaults are fine where float32 is stored as f32
+    await setBackend('webgpu');
+    const v = tensor([1, 2], { requiresGrad: true });
+    new Adam([v]).dispose();
+    v.dispose();
+  });
 
   it('an SGD update below half an ulp of a weight is lost in f16, and kept in float32', async () => {
     const step = async (options: { f16?: boolean }) => {

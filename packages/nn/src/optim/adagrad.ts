@@ -11,7 +11,7 @@ export interface AdagradOptions extends BaseOptimizerOptions {
   weightDecay?: number;
   /** Starting value of the accumulated squared gradients (default 0). */
   initialAccumulatorValue?: number;
-  /** Added to the denominator for stability (default 1e-10). */
+  /** Added to the denominator for stability (default 1e-10; at least 2⁻²⁴ on `webgpu-f16`, e.g. 1e-4). */
   eps?: number;
   /** Maximise the objective instead (default false). */
   maximize?: boolean;
@@ -37,7 +37,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     this.checkNonNegative('lrDecay', g.lrDecay);
     this.checkNonNegative('weightDecay', g.weightDecay);
     this.checkNonNegative('initialAccumulatorValue', g.initialAccumulatorValue);
-    this.checkNonNegative('eps', g.eps);
+    this.checkEps(g.eps, g);
   }
 
   protected update(p: Tensor, grad: Tensor, state: ParamState, h: ParamGroup<AdagradOptions>): void {

@@ -7,7 +7,7 @@ export interface AdamOptions extends BaseOptimizerOptions {
   lr?: number;
   /** Decay rates (β₁, β₂) of the first and second moment estimates (default [0.9, 0.999]). */
   betas?: readonly [number, number];
-  /** Added to the denominator for stability (default 1e-8). */
+  /** Added to the denominator for stability (default 1e-8; at least 2⁻²⁴ on `webgpu-f16`, e.g. 1e-4). */
   eps?: number;
   /** Weight decay λ: an L2 term in the gradient for Adam (default 0), decoupled for AdamW (default 1e-2). */
   weightDecay?: number;
@@ -46,7 +46,7 @@ export class Adam extends Optimizer<AdamOptions> {
 
   protected validate(g: Required<AdamOptions>): void {
     this.checkNonNegative('lr', g.lr);
-    this.checkNonNegative('eps', g.eps);
+    this.checkEps(g.eps, g);
     this.checkNonNegative('weightDecay', g.weightDecay);
     if (!Array.isArray(g.betas) || g.betas.length !== 2) throw new ValueError(`betas must be a pair [β₁, β₂], got ${g.betas}`, this.name);
     this.checkNonNegative('betas[0]', g.betas[0], 1);

@@ -140,6 +140,22 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
     }
   }
 
+  /**
+   * Checks a denominator's `eps` (finite, ≥ 0) and that it survives the group's storage: on a
+   * backend that stores float32 as f16 (`webgpu-f16`), an eps below the smallest half (2⁻²⁴)
+   * rounds to 0 inside the update, and a parameter whose gradient has been 0 then gets 0/0 = NaN.
+   */
+  protected checkEps(eps: unknown, group: object): void {
+    this.checkNonNegative('eps', eps);
+    const onHalf = (group as Partial<ParamGroup<O>>).params?.find((p) => p.backend === 'webgpu-f16');
+    if (onHalf && (eps as number) < 2 ** -24)
+      throw new ValueError(
+        `eps ${eps} rounds to 0 on backend 'webgpu-f16' (f16 storage, where a parameter of shape ${fmt(onHalf.shape)} lives), ` +
+          'and a parameter whose gradient is 0 would get 0/0 = NaN; use eps: 1e-4 (or store float32 as f32)',
+        this.name,
+      );
+  }
+
   /** The learning rate of the first group; setting it sets every group's. */
   get lr(): number {
     return this.paramGroups[0]!.lr;

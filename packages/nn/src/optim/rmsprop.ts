@@ -7,7 +7,7 @@ export interface RMSpropOptions extends BaseOptimizerOptions {
   lr?: number;
   /** Smoothing constant α of the squared-gradient average (default 0.99). */
   alpha?: number;
-  /** Added to the denominator for stability (default 1e-8). */
+  /** Added to the denominator for stability (default 1e-8; at least 2⁻²⁴ on `webgpu-f16`, e.g. 1e-4). */
   eps?: number;
   /** L2 penalty λ added to the gradient (default 0). */
   weightDecay?: number;
@@ -37,7 +37,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   protected validate(g: Required<RMSpropOptions>): void {
     this.checkNonNegative('lr', g.lr);
     this.checkNonNegative('alpha', g.alpha);
-    this.checkNonNegative('eps', g.eps);
+    this.checkEps(g.eps, g);
     this.checkNonNegative('weightDecay', g.weightDecay);
     this.checkNonNegative('momentum', g.momentum);
   }
