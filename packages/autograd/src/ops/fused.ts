@@ -8,6 +8,7 @@ import { BackendError, checkFunction, DTypeError, describeValue, fmt, GradError,
 import { tidy } from '../memory.js';
 import { isGradEnabled, noGrad, record, vjp, willRecord } from '../tape.js';
 import { emptyTensor, isTensor, type Tensor } from '../tensor.js';
+import { ones } from './creation.js';
 import { backendOf, checkTensor } from './util.js';
 
 export type { FusedKernels, GRUGradBufs, LSTMCellSpec, LSTMGradBufs, SequenceDims } from '../backends/backend.js';
@@ -226,8 +227,13 @@ function project(op: string, p: AnyProjection, G: number, foldBias = false): Pro
         .transpose()
         .matmul(d)
         .transpose();
-      // b_ih adds to the same pre-activation as b_hh: the kernel's bias gradient is its gradient too
-      return bih ? [dx, dwih, dBias ? dBias.clone() : d.sum(0)] : [dx, dwih];
+      if (!bih) return [dx, dwih];
+      // b_ih adds to the same pre-activation as b_hh: the kernel's bias gradient is its gradient
+      // too; else (the GRU) it is the column sums of dxw, taken as a product with a row of ones
+      // (d.sum(0) would first copy the [T·B, G·H] gradient into [G·H, T·B] order: 7% of a W4 step)
+      if (dBias) return [dx, dwih, dBias.clone()];
+      const row = ones([1, T * B], { dtype }) as Tensor;
+      return [dx, dwih, row.matmul(d).reshape([GH])];
     },
   };
 }
