@@ -44,17 +44,19 @@ const paperNames = only.length > 0 ? PAPER_NAMES.filter((n) => only.includes(n))
 // the smoke run covers the scaling code too (on its small grid), unless workloads were picked
 const scaling = scalingFlag || (quick && only.length === 0);
 
-/** Timing policy (full run mirrors shared/bench/harness.js: warm-up ≥3 calls and ≥1 s, or one
- * call when a step takes >3 s; samples of ≥300 ms; 3–15 samples within a 20 s budget per workload). */
 /**
- * Each sample of a framework whose step takes less than this is preceded by one untimed step
- * (every framework alike): a sample starts after the others' turns, up to ~30 s idle, and its
- * first step then measured 20–30% slower (Carousel W4: 230 vs 208 ms, 163 vs 127 after 8 s idle;
- * cold caches, sleeping worker threads) — a cost of the alternation, not of a training loop. Slower
- * steps need no re-warming (and would double the run).
+ * A framework whose step takes less than this is "fast". Each of its samples is preceded by one
+ * untimed step: a sample starts after the others' turns, up to ~30 s idle, and its first step then
+ * measured 20–30% slower (Carousel W4: 230 vs 208 ms, 163 vs 127 after 8 s idle; cold caches,
+ * sleeping worker threads), a cost of taking turns that a training loop never pays. And it keeps
+ * sampling after the minimum repetitions while the slow peers (seconds per step) sit out, so its
+ * median is not of 3 samples.
  */
-const REWARM_BELOW_MS = 1000;
+const FAST_STEP_MS = 1000;
 
+/** Timing policy (full run mirrors shared/bench/harness.js: warm-up ≥3 calls and ≥1 s, or one
+ * call when a step takes >3 s; samples of ≥300 ms; 3 alternating repetitions, then up to 15 for
+ * the fast frameworks within a further 20 s). */
 const policy: TimingPolicy = quick
   ? { warmupCalls: 1, warmupMs: 0, minSampleMs: 5, minReps: 3, maxReps: 3, budgetMs: 0 }
   : { warmupCalls: 3, warmupMs: 1000, minSampleMs: 300, minReps: 3, maxReps: 15, budgetMs: 20000 };
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
     const w = quick ? quickWorkload(WORKLOADS[name]) : WORKLOADS[name];
     const train = !isMatmul(w) && w.mode === 'train';
     console.log(`\n${name} ${w.name}: ${describe(w)}${isMatmul(w) ? '' : `, ${(flops(w) / 1e9).toFixed(3)} GFLOP per step`}`);
-    const runners: { fw: Framework; r: Runner; res: Result; iters: number; rewarm: boolean; samples: number[] }[] = [];
+    const runners: { fw: Framework; r: Runner; res: Result; iters: number; fast: boolean; samples: number[] }[] = [];
     const results: Result[] = [];
     let tensorBytes: number | undefined;
     // setting up is untimed, so the fresh processes start and set up at once (seconds saved per
@@ -146,7 +148,7 @@ async function main(): Promise<void> {
         }
         const iters = Math.max(1, Math.ceil(policy.minSampleMs / Math.max(last, 1e-3)));
         if (r.tensorBytes) tensorBytes = await r.tensorBytes();
-        runners.push({ fw, r, res, iters, rewarm: last < REWARM_BELOW_MS, samples: [] });
+        runners.push({ fw, r, res, iters, fast: last < FAST_STEP_MS, samples: [] });
       } catch (e) {
         res.skipped = String((e as Error)?.message ?? e).split('\n')[0];
         console.log(`  ${fw.name}: skipped (${res.skipped})`);
@@ -154,14 +156,19 @@ async function main(): Promise<void> {
         if (s.status === 'fulfilled') await Promise.resolve(s.value.dispose()).catch(() => {});
       }
     }
-    // alternate: one sample of each framework per repetition
-    const t0 = now();
+    // alternate: one sample of each framework per repetition; after minReps, only the fast ones
+    // go on (up to maxReps, within the budget), so a peer that takes seconds per step does not
+    // leave the others with 3 samples each
+    let t0 = 0;
     for (let rep = 0; rep < policy.maxReps; rep++) {
-      for (const x of runners) {
-        if (x.rewarm) await x.r.run(1);
+      if (rep === policy.minReps) t0 = now();
+      const turn = rep < policy.minReps ? runners : runners.filter((x) => x.fast);
+      if (turn.length === 0) break;
+      for (const x of turn) {
+        if (x.fast) await x.r.run(1);
         x.samples.push(await x.r.run(x.iters));
       }
-      if (rep + 1 >= policy.minReps && now() - t0 > policy.budgetMs) break;
+      if (rep >= policy.minReps && now() - t0 > policy.budgetMs) break;
     }
     for (const x of runners) {
       x.res.median = median(x.samples);
