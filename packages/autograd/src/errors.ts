@@ -147,3 +147,13 @@ export function describeValue(x: unknown): string {
 export function checkFunction(fn: unknown, op: string, arg: string): asserts fn is (...args: never[]) => unknown {
   if (typeof fn !== 'function') throw new ValueError(`${arg} must be a function, got ${describeValue(fn)}`, op);
 }
+
+/**
+ * Throws a ValueError naming `op` unless `options` is a plain object (an options bag, not null,
+ * an array, a Tensor or another class's instance); `fields` says what it takes, for the message.
+ */
+export function checkOptions(options: unknown, op: string, fields = ''): asserts options is Record<string, unknown> {
+  const proto = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
+  if (proto !== Object.prototype && proto !== null)
+    throw new ValueError(`options must be a plain object${fields && ` ${fields}`}, got ${describeValue(options)}`, op);
+}

@@ -98,21 +98,21 @@ function checkFinite(t: Tensor, op: string, phase: string): void {
 }
 
 /**
- * @internal Every op ends here: records `out` on the tape when grad is on and an input requires
- * grad, and checks for NaN/Inf in anomaly mode.
- */
-export function record<T extends Tensor>(op: string, out: T, inputs: readonly Tensor[], vjp: VJP | null): T {
-  if (anomaly) checkFinite(out, op, 'forward');
-  if (vjp && gradEnabled && anyRequiresGrad(inputs)) out.attach({ op, inputs, vjp });
-  return out;
-}
-
-/**
  * Whether {@link record} will put a node for `inputs` on the tape (grad mode on and some input
  * requiring grad): ops whose forward keeps state only for a backward skip keeping it otherwise.
  * @internal
  */
 export const willRecord = (inputs: readonly Tensor[]): boolean => gradEnabled && anyRequiresGrad(inputs);
+
+/**
+ * @internal Every op ends here: records `out` on the tape when grad is on and an input requires
+ * grad, and checks for NaN/Inf in anomaly mode.
+ */
+export function record<T extends Tensor>(op: string, out: T, inputs: readonly Tensor[], vjp: VJP | null): T {
+  if (anomaly) checkFinite(out, op, 'forward');
+  if (vjp && willRecord(inputs)) out.attach({ op, inputs, vjp });
+  return out;
+}
 
 function anyRequiresGrad(inputs: readonly Tensor[]): boolean {
   for (let i = 0; i < inputs.length; i++) if (inputs[i]!.requiresGrad) return true;

@@ -1,5 +1,5 @@
 import type { DType, TypedArray } from '../dtype.js';
-import { BackendError, describeValue, ValueError } from '../errors.js';
+import { BackendError, checkOptions, describeValue, ValueError } from '../errors.js';
 import type { BinaryOp, UnaryOp } from '../ops/elementwise.js';
 import type { Shape } from '../shape.js';
 import { cpuBackend } from './cpu/index.js';
@@ -325,9 +325,7 @@ async function loadBackend(name: string, options: WebGPUOptions = {}): Promise<B
 
 /** Checks `options` against what the backend takes; the instance key's suffix (`:f16`), '' for defaults. */
 function instanceSuffix(name: string, entry: Entry, options: object): string {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ValueError(`options must be a plain object, got ${options === null ? 'null' : typeof options}`, 'setBackend');
-  }
+  checkOptions(options, 'setBackend');
   const known = Object.keys(entry.options);
   let suffix = '';
   for (const [k, v] of Object.entries(options)) {

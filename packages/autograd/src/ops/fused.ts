@@ -4,7 +4,7 @@
 // higher-order gradients: when the rule itself must be recorded (createGraph, grad of grad), it
 // differentiates the composite instead, so the derivative of the gradient is still exact.
 import type { FusedKernels, FusedSaved, LSTMCellSpec } from '../backends/backend.js';
-import { BackendError, checkFunction, DTypeError, describeValue, fmt, GradError, ShapeError, ValueError } from '../errors.js';
+import { BackendError, checkFunction, checkOptions, DTypeError, describeValue, fmt, GradError, ShapeError, ValueError } from '../errors.js';
 import { tidy } from '../memory.js';
 import { isGradEnabled, noGrad, record, vjp, willRecord } from '../tape.js';
 import { emptyTensor, isTensor, type Tensor } from '../tensor.js';
@@ -117,12 +117,10 @@ function checkInputs(op: string, inputs: unknown, required: string[], optional: 
   for (const name of optional) if (fields[name] !== undefined) checkTensor(fields[name], op, `inputs.${name}`);
 }
 
-/** Checks the options object (absent, or an object whose `composite` is a function when given). */
-function checkOptions(op: string, opts: unknown): void {
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || isTensor(opts))
-    throw new ValueError(`options must be an object { composite? }, got ${describeValue(opts)}`, op);
-  const { composite } = opts as { composite?: unknown };
-  if (composite !== undefined) checkFunction(composite, op, 'options.composite');
+/** Checks the options object: a plain one, whose `composite` is a function when given. */
+function checkSequenceOptions(op: string, opts: unknown): void {
+  checkOptions(opts, op, '{ composite? }');
+  if (opts.composite !== undefined) checkFunction(opts.composite, op, 'options.composite');
 }
 
 /**
@@ -285,7 +283,7 @@ export function lstmSequence<I extends LSTMSequenceInputs | LSTMLayerInputs>(
   const op = 'lstmSequence';
   checkInputs(op, inputs, ['whh', 'h0', 'c0'], ['xw', 'x', 'wih', 'bih', 'bhh', 'peep']);
   checkCell(op, cell);
-  checkOptions(op, opts);
+  checkSequenceOptions(op, opts);
   const { whh, bhh, h0, c0, peep } = inputs;
   const given: AnyProjection = inputs;
   const first = given.xw ?? given.x;
@@ -365,7 +363,7 @@ export function lstmSequence<I extends LSTMSequenceInputs | LSTMLayerInputs>(
 export function gruSequence<I extends GRUSequenceInputs | GRULayerInputs>(inputs: I, opts: FusedSequenceOptions<I> = {}): Tensor {
   const op = 'gruSequence';
   checkInputs(op, inputs, ['whh', 'h0'], ['xw', 'x', 'wih', 'bih', 'bhh']);
-  checkOptions(op, opts);
+  checkSequenceOptions(op, opts);
   const { whh, bhh, h0 } = inputs;
   const given: AnyProjection = inputs;
   const first = given.xw ?? given.x;

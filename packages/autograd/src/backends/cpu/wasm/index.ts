@@ -2,7 +2,7 @@
 // copied in, the product computed (by several threads in Node), the result copied out. Everything
 // here is optional: when WebAssembly SIMD is missing, or it is switched off, `wasmSgemm` says no
 // and the caller runs the TypeScript kernel.
-import { describeValue, ValueError } from '../../../errors.js';
+import { checkOptions, describeValue, ValueError } from '../../../errors.js';
 import type { GemmDims } from '../matmul.js';
 import { MAX_PAGES } from './emit.js';
 import { CONST_SLOTS, CONST_TABLE } from './lanes.js';
@@ -285,9 +285,7 @@ export const workerChunks = (): number => kernel?.pool?.workerChunks ?? 0;
  * configureCpu().wasm;            // is the WASM kernel in use?
  */
 export function configureCpu(options: { wasm?: boolean; threads?: number } = {}): CpuConfig {
-  const proto = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
-  if (proto !== Object.prototype && proto !== null)
-    throw new ValueError(`options must be a plain object { wasm?, threads? }, got ${describeValue(options)}`, 'configureCpu');
+  checkOptions(options, 'configureCpu', '{ wasm?, threads? }');
   const { wasm, threads } = options;
   if (wasm !== undefined && typeof wasm !== 'boolean')
     throw new ValueError(`wasm must be a boolean, got ${describeValue(wasm)}`, 'configureCpu');
